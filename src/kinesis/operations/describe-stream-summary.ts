@@ -1,0 +1,30 @@
+import { enhancedMonitoring, streamModeDetails } from '../describe.js';
+import type { StreamRef } from '../service.js';
+import { defineOperation } from './operation.js';
+
+export const describeStreamSummary = defineOperation<StreamRef, unknown>('DescribeStreamSummary', async (k, input) => {
+  const stream = await k.resolve(input);
+  const m = stream.meta;
+  // StreamId is deliberately never returned: SDK endpoint rules would send later calls to AWS.
+  return {
+    StreamDescriptionSummary: {
+      StreamName: m.name,
+      StreamARN: stream.arn,
+      StreamStatus: m.status,
+      StreamModeDetails: streamModeDetails(stream),
+      RetentionPeriodHours: m.retentionHours,
+      StreamCreationTimestamp: new Date(m.createdAt),
+      EnhancedMonitoring: enhancedMonitoring(stream),
+      EncryptionType: m.encryptionType,
+      KeyId: m.keyId,
+      OpenShardCount: m.status === 'CREATING' ? 0 : stream.openShards.length,
+      ConsumerCount: 0,
+      MaxRecordSizeInKiB: m.maxRecordSizeKiB,
+      RecordDistributionStrategy: m.mode === 'ON_DEMAND' ? m.recordDistribution : undefined,
+      WarmThroughput:
+        m.warmThroughputMiBps === undefined
+          ? undefined
+          : { TargetMiBps: m.warmThroughputMiBps, CurrentMiBps: m.warmThroughputMiBps },
+    },
+  };
+});

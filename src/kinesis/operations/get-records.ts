@@ -1,0 +1,68 @@
+import { ExpiredIteratorException, InvalidArgumentException, ResourceNotFoundException } from '../../protocol/errors.js';
+import { toRecordOutput } from '../records.js';
+import type { StreamRef } from '../service.js';
+import { shardIdOf } from '../shard.js';
+import { defineOperation } from './operation.js';
+
+interface Input extends StreamRef {
+  ShardIterator: string;
+  Limit?: number;
+}
+
+/** The most data one GetRecords call returns. */
+const MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
+
+/** "Thu Jan 22 01:22:02 UTC 2015", the date format of AWS's expired-iterator message. */
+function amzUtc(ms: number): string {
+  const [wd, day, mon, year, time] = new Date(ms).toUTCString().replace(',', '').split(' ');
+  return `${wd} ${mon} ${day} ${time} UTC ${year}`;
+}
+
+export const getRecords = defineOperation<Input, unknown>('GetRecords', async (k, input) => {
+  const now = k.now;
+  const pos = k.iterators.decode(input.ShardIterator);
+  if (!pos) throw new InvalidArgumentException('Invalid ShardIterator.');
+  if (now - pos.issuedAt > k.settings.iteratorTtlMs) {
+    throw new ExpiredIteratorException(
+      `Iterator expired. The iterator was created at time ${amzUtc(pos.issuedAt)} while right now it is ` +
+        `${amzUtc(now)} which is further in the future than the tolerated delay of ${k.settings.iteratorTtlMs} milliseconds.`,
+    );
+  }
+  const stream = k.byStreamKey(pos.streamKey);
+  const shard = stream?.shard(pos.shardIndex);
+  if (!stream || !shard || stream.meta.status === 'DELETING') {
+    const name = pos.streamKey.slice(0, pos.streamKey.lastIndexOf('~'));
+    throw new ResourceNotFoundException(
+      `Shard ${shardIdOf(pos.shardIndex)} in stream ${name} under account ${k.settings.accountId} does not exist`,
+    );
+  }
+  const log = await k.retainedLog(stream, shard);
+  const end = shard.meta.endOffset;
+  let limit = input.Limit ?? 10_000;
+  if (end !== undefined) limit = Math.max(0, Math.min(limit, end - pos.offset));
+  const read = limit > 0 ? await log.read(pos.offset, limit, MAX_RESPONSE_BYTES) : undefined;
+  const records = read ? read.records : [];
+  const next = read ? read.nextOffset : Math.max(pos.offset, log.startOffset);
+  const tip = end ?? log.nextOffset;
+  let behind = 0;
+  if (next < tip) {
+    const ts = await log.timestampAt(next);
+    behind = ts === undefined ? 0 : Math.max(0, now - ts);
+  }
+  const output: Record<string, unknown> = {
+    Records: records.map((r) => toRecordOutput(shard, r)),
+    MillisBehindLatest: behind,
+  };
+  if (end !== undefined && next >= end) {
+    output.ChildShards = stream.shards
+      .filter((c) => c.meta.parentIndex === shard.index || c.meta.adjacentParentIndex === shard.index)
+      .map((c) => ({
+        ShardId: c.id,
+        ParentShards: [c.meta.parentIndex, c.meta.adjacentParentIndex].filter((p) => p !== undefined).map((p) => shardIdOf(p!)),
+        HashKeyRange: { StartingHashKey: c.meta.startingHashKey, EndingHashKey: c.meta.endingHashKey },
+      }));
+  } else {
+    output.NextShardIterator = k.iterators.encode({ ...pos, offset: next, issuedAt: now });
+  }
+  return output;
+});

@@ -1,0 +1,121 @@
+import { InvalidArgumentException, ResourceInUseException } from '../../protocol/errors.js';
+import { describeShard, listedShards, trimHorizon } from '../describe.js';
+import { decodeNextToken, encodeNextToken } from '../next-token.js';
+import type { StreamRef } from '../service.js';
+import type { Shard } from '../shard.js';
+import { shardIndexOf } from '../shard.js';
+import type { Stream } from '../stream.js';
+import { defineOperation } from './operation.js';
+
+type FilterType = 'AFTER_SHARD_ID' | 'AT_TRIM_HORIZON' | 'FROM_TRIM_HORIZON' | 'AT_LATEST' | 'AT_TIMESTAMP' | 'FROM_TIMESTAMP';
+
+interface ShardFilter {
+  Type: FilterType;
+  ShardId?: string;
+  Timestamp?: Date;
+}
+
+interface Input extends StreamRef {
+  NextToken?: string;
+  ExclusiveStartShardId?: string;
+  MaxResults?: number;
+  StreamCreationTimestamp?: Date;
+  ShardFilter?: ShardFilter;
+}
+
+interface Token extends Record<string, unknown> {
+  /** stream name, creation time, last shard index listed, page size, filter */
+  s: string;
+  c: number;
+  a: number;
+  m: number;
+  f?: { Type: FilterType; ShardId?: string; Timestamp?: number };
+}
+
+/** Was the shard open at time `t` (ms)? */
+function openAt(shard: Shard, t: number): boolean {
+  return shard.meta.createdAt <= t && (shard.meta.closedAt === undefined || shard.meta.closedAt >= t);
+}
+
+function applyFilter(stream: Stream, shards: Shard[], filter: Token['f'], now: number): Shard[] {
+  if (!filter) return shards;
+  const horizon = Math.max(trimHorizon(stream, now), stream.meta.createdAt);
+  switch (filter.Type) {
+    case 'AFTER_SHARD_ID': {
+      const after = shardIndexOf(filter.ShardId!) ?? -1;
+      return shards.filter((s) => s.index > after);
+    }
+    case 'AT_TRIM_HORIZON':
+      return shards.filter((s) => openAt(s, horizon));
+    case 'FROM_TRIM_HORIZON':
+      return shards;
+    case 'AT_LATEST':
+      return shards.filter((s) => s.isOpen);
+    case 'AT_TIMESTAMP': {
+      const t = Math.max(filter.Timestamp!, horizon);
+      return shards.filter((s) => openAt(s, t));
+    }
+    case 'FROM_TIMESTAMP': {
+      const t = Math.max(filter.Timestamp!, horizon);
+      return shards.filter((s) => s.isOpen || s.meta.closedAt! >= t);
+    }
+  }
+}
+
+export const listShards = defineOperation<Input, unknown>('ListShards', async (k, input) => {
+  const now = k.now;
+  let token: Token;
+  if (input.NextToken !== undefined) {
+    if (input.StreamName !== undefined || input.StreamARN !== undefined) {
+      throw new InvalidArgumentException('NextToken and StreamName cannot be provided together.');
+    }
+    if (input.ExclusiveStartShardId !== undefined) {
+      throw new InvalidArgumentException('NextToken and ExclusiveStartShardId cannot be provided together.');
+    }
+    if (input.StreamCreationTimestamp !== undefined) {
+      throw new InvalidArgumentException('NextToken and StreamCreationTimestamp cannot be provided together.');
+    }
+    token = decodeNextToken<Token>(input.NextToken, now, k.settings.nextTokenTtlMs);
+    if (input.MaxResults !== undefined) token.m = Math.min(input.MaxResults, 1000);
+  } else {
+    if (input.StreamName === undefined && input.StreamARN === undefined) {
+      throw new InvalidArgumentException('Either NextToken or StreamName should be provided.');
+    }
+    const f = input.ShardFilter;
+    if (f && f.Type === 'AFTER_SHARD_ID' && f.ShardId === undefined) {
+      throw new InvalidArgumentException('ShardId must be provided for a ShardFilter of type AFTER_SHARD_ID.');
+    }
+    if (f && (f.Type === 'AT_TIMESTAMP' || f.Type === 'FROM_TIMESTAMP') && f.Timestamp === undefined) {
+      throw new InvalidArgumentException(`Timestamp must be provided for a ShardFilter of type ${f.Type}.`);
+    }
+    if (f && f.Type !== 'AFTER_SHARD_ID' && f.ShardId !== undefined) {
+      throw new InvalidArgumentException(`ShardId must not be provided for a ShardFilter of type ${f.Type}.`);
+    }
+    const start = input.ExclusiveStartShardId === undefined ? -1 : (shardIndexOf(input.ExclusiveStartShardId) ?? -1);
+    token = {
+      s: k.nameOf(input),
+      c: input.StreamCreationTimestamp?.getTime() ?? -1,
+      a: start,
+      m: Math.min(input.MaxResults ?? 1000, 1000),
+      f: f && { Type: f.Type, ShardId: f.ShardId, Timestamp: f.Timestamp?.getTime() },
+    };
+  }
+  const stream = await k.resolve({ StreamName: token.s });
+  if (token.c !== -1 && token.c !== stream.meta.createdAt) {
+    if (input.NextToken !== undefined) throw new InvalidArgumentException('Invalid NextToken.');
+    throw k.notFound(stream.name);
+  }
+  token.c = stream.meta.createdAt;
+  if (stream.meta.status === 'CREATING' || stream.meta.status === 'DELETING') {
+    throw new ResourceInUseException(
+      `Stream ${stream.name} under account ${k.settings.accountId} not ACTIVE, instead in state ${stream.meta.status}`,
+    );
+  }
+  const shards = applyFilter(stream, listedShards(stream, now), token.f, now).filter((s) => s.index > token.a);
+  const page = shards.slice(0, token.m);
+  const more = shards.length > page.length;
+  return {
+    Shards: page.map(describeShard),
+    NextToken: more ? encodeNextToken({ ...token, a: page[page.length - 1]!.index }, now) : undefined,
+  };
+});

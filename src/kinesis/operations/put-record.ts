@@ -1,0 +1,34 @@
+import { InvalidArgumentException } from '../../protocol/errors.js';
+import { checkRecordSize, putEntries } from '../records.js';
+import { decodeSequenceNumber } from '../sequence-number.js';
+import type { StreamRef } from '../service.js';
+import { defineOperation } from './operation.js';
+
+interface Input extends StreamRef {
+  Data: Buffer;
+  PartitionKey?: string;
+  ExplicitHashKey?: string;
+  SequenceNumberForOrdering?: string;
+}
+
+export const putRecord = defineOperation<Input, unknown>('PutRecord', async (k, input) => {
+  const stream = await k.resolveReadable(input);
+  checkRecordSize(stream, input, 'data');
+  if (input.SequenceNumberForOrdering !== undefined) {
+    const seq = decodeSequenceNumber(input.SequenceNumberForOrdering);
+    if (!seq || seq.arrivalSeconds * 1000 > k.now) {
+      throw new InvalidArgumentException(
+        `ExclusiveMinimumSequenceNumber ${input.SequenceNumberForOrdering} used in PutRecord on stream ` +
+          `${stream.name} under account ${k.settings.accountId} is invalid.`,
+      );
+    }
+    // Numbers grow with each shard's offset, and a later shard's with its creation time, so a
+    // newly written record's number already exceeds any valid earlier one from its shard.
+  }
+  const [result] = await putEntries(k, stream, [input]);
+  return {
+    ShardId: result!.shard.id,
+    SequenceNumber: result!.sequenceNumber,
+    EncryptionType: stream.meta.encryptionType === 'KMS' ? 'KMS' : undefined,
+  };
+});

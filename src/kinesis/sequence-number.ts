@@ -1,0 +1,97 @@
+/**
+ * Sequence numbers are 56-digit decimal strings. Written as 47 hexadecimal digits, the fields are
+ * (most significant first):
+ *
+ *   1  layout marker, always 2 (gives the number its 56-digit size)
+ *   9  shard creation time, epoch seconds
+ *   1  low hex digit of the shard index
+ *  16  counter: the record's offset in the shard log plus one (0 marks the shard's start)
+ *   2  reserved, 00
+ *   9  record arrival time, epoch seconds
+ *   8  shard index
+ *   1  layout version, 2
+ *
+ * The offset sits above the arrival time, so numbers increase strictly with the offset within a
+ * shard; a child shard, created later than its parents, has a larger creation time and so larger
+ * numbers than any of its parents'. The shard's StartingSequenceNumber is counter 0 at its
+ * creation time, below every record's number; a closed shard's EndingSequenceNumber uses the
+ * largest counter.
+ */
+
+const HEX_DIGITS = 47;
+export const MAX_COUNTER = 0x7fffffffffffffffn;
+
+export interface DecodedSequenceNumber {
+  shardCreatedSeconds: number;
+  shardIndex: number;
+  counter: bigint;
+  arrivalSeconds: number;
+}
+
+function hex(value: number | bigint, width: number): string {
+  return value.toString(16).padStart(width, '0');
+}
+
+/** The parts of a number that stay the same for every record of one shard. */
+export class ShardSequenceFormat {
+  private readonly prefix: string;
+  private readonly suffix: string;
+  private cachedSecond = -1;
+  private cachedSecondHex = '';
+
+  constructor(
+    readonly shardIndex: number,
+    readonly createdSeconds: number,
+  ) {
+    this.prefix = '0x2' + hex(createdSeconds, 9) + hex(shardIndex & 0xf, 1);
+    this.suffix = hex(shardIndex >>> 0, 8) + '2';
+  }
+
+  /** The sequence number of the record at `offset` that arrived at `arrivalMs`. */
+  encode(offset: number, arrivalMs: number): string {
+    return this.withCounter(offset + 1, arrivalMs);
+  }
+
+  private withCounter(counter: number | bigint, arrivalMs: number): string {
+    const second = Math.floor(arrivalMs / 1000);
+    if (second !== this.cachedSecond) {
+      this.cachedSecond = second;
+      this.cachedSecondHex = hex(second, 9);
+    }
+    return BigInt(this.prefix + hex(counter, 16) + '00' + this.cachedSecondHex + this.suffix).toString();
+  }
+
+  starting(): string {
+    return this.withCounter(0, this.createdSeconds * 1000);
+  }
+
+  ending(closedMs: number): string {
+    return this.withCounter(MAX_COUNTER, closedMs);
+  }
+}
+
+/** Decodes a number made by ShardSequenceFormat; undefined when it is not one of ours. */
+export function decodeSequenceNumber(value: string): DecodedSequenceNumber | undefined {
+  if (!/^[1-9]\d{0,128}$/.test(value)) return undefined;
+  const h = BigInt(value).toString(16);
+  if (h.length !== HEX_DIGITS || h[0] !== '2' || h[HEX_DIGITS - 1] !== '2') return undefined;
+  const shardIndex = parseInt(h.slice(38, 46), 16);
+  if (shardIndex > 0x7fffffff || (shardIndex & 0xf) !== parseInt(h[10]!, 16)) return undefined;
+  const counter = BigInt('0x' + h.slice(11, 27));
+  if (counter > MAX_COUNTER) return undefined;
+  return {
+    shardCreatedSeconds: parseInt(h.slice(1, 10), 16),
+    shardIndex,
+    counter,
+    arrivalSeconds: parseInt(h.slice(29, 38), 16),
+  };
+}
+
+/**
+ * The log offset an iterator starts from for a decoded number: AT a record starts at that record,
+ * AFTER it at the next one; AT or AFTER the shard's starting number both start at offset 0.
+ */
+export function offsetFor(seq: DecodedSequenceNumber, after: boolean): bigint {
+  if (seq.counter === 0n) return 0n;
+  return after ? seq.counter : seq.counter - 1n;
+}

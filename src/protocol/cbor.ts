@@ -1,0 +1,61 @@
+import { Decoder, Encoder, Tag, type Options } from 'cbor-x';
+
+/**
+ * The CBOR codec instances and the two places where AWS's CBOR differs from the library's
+ * defaults: timestamps are tag 1 around integer epoch *milliseconds*, and 64-bit integers are
+ * plain numbers. Nothing here touches cbor-x's process-wide extension table.
+ */
+
+const decoder = new Decoder({
+  useRecords: false,
+  mapsAsObjects: true,
+  // Without this, every 8-byte integer (which is how Java writes epoch millis) becomes a BigInt,
+  // and the library's tag-1 reader throws on it.
+  int64AsNumber: true,
+} as Options);
+
+const encoder = new Encoder({
+  useRecords: false,
+  mapsAsObjects: true,
+  tagUint8Array: false,
+  variableMapSize: true,
+});
+
+/** Parses one CBOR item; throws whatever the library throws on malformed input. */
+export function parseCbor(body: Buffer): unknown {
+  return decoder.decode(body);
+}
+
+export function encodeCbor(value: unknown): Buffer {
+  return encoder.encode(value);
+}
+
+/**
+ * The epoch milliseconds that were inside a tag 1 the library turned into a Date. cbor-x reads
+ * tag 1 as RFC seconds (multiplying by 1000); rather than re-registering tag 1 globally, ask the
+ * library how it currently reads a known tag and undo its scale. NaN when it cannot be undone.
+ */
+export function tag1Millis(date: Date): number {
+  const probe: unknown = decoder.decode(TAG1_PROBE);
+  if (!(probe instanceof Date)) return NaN;
+  const scale = probe.getTime() / TAG1_PROBE_VALUE;
+  if (scale !== 1 && scale !== 1000) return NaN;
+  return date.getTime() / scale;
+}
+
+/** Tag 1 around integer epoch milliseconds, in the shortest integer encoding. */
+export function timestampTag(date: Date): Tag {
+  return new Tag(cborInteger(date.getTime()), 1);
+}
+
+/** Integers beyond 32 bits go out as BigInt so the encoder writes an integer, not a double. */
+export function cborInteger(n: number): number | bigint {
+  if (n > 0xffffffff || n < -0x100000000) {
+    if (Number.isSafeInteger(n)) return BigInt(n);
+  }
+  return n;
+}
+
+const TAG1_PROBE_VALUE = 1000;
+/** Tag 1 (0xc1) around the 16-bit unsigned integer 1000. */
+const TAG1_PROBE = Buffer.from([0xc1, 0x19, 0x03, 0xe8]);

@@ -1,0 +1,187 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type http from 'node:http';
+import type http2 from 'node:http2';
+import {
+  AwsError,
+  IncompleteSignatureException,
+  InvalidSignatureException,
+  MissingAuthenticationTokenException,
+  SerializationException,
+  UnknownOperationException,
+  toAwsError,
+} from '../protocol/errors.js';
+import { decodeInput, encodeError, encodeOutput, formatOf, validate, type WireFormat } from '../protocol/index.js';
+import type { StructureShape } from '../protocol/shape.js';
+
+type Req = http.IncomingMessage | http2.Http2ServerRequest;
+type Res = http.ServerResponse | http2.Http2ServerResponse;
+
+/** A service reachable through the router: its X-Amz-Target prefix, shapes and handlers. */
+export interface ServiceBinding {
+  targetPrefix: string;
+  shapes: ReadonlyMap<string, StructureShape>;
+  handle(operation: string, input: Record<string, unknown>): Promise<unknown>;
+}
+
+export interface RouterOptions {
+  maxBodyBytes: number;
+  log: (event: Record<string, unknown>) => void;
+}
+
+const CONTENT_TYPES: Record<WireFormat, string> = {
+  json: 'application/x-amz-json-1.1',
+  cbor: 'application/x-amz-cbor-1.1',
+};
+
+const EXPOSE_HEADERS = 'x-amzn-RequestId,x-amzn-ErrorType,x-amz-request-id,x-amz-id-2,x-amzn-ErrorMessage,Date';
+
+/** Reads the whole body, or undefined once it passes `max` bytes. */
+function readBody(req: Req, max: number): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (chunk: Buffer) => {
+      if (over) return;
+      size += chunk.length;
+      if (size > max) {
+        over = true;
+        chunks.length = 0;
+        resolve(undefined);
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.once('end', () => {
+      if (!over) resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    });
+    req.once('error', reject);
+  });
+}
+
+function send(res: Res, status: number, body: Buffer | string, contentType?: string): void {
+  if (res.headersSent || res.writableEnded) return;
+  res.statusCode = status;
+  if (contentType) res.setHeader('Content-Type', contentType);
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.end(body);
+}
+
+/** AWS refuses a request that carries neither a SigV4 Authorization header nor a presigned query. */
+function checkAuthentication(req: Req): void {
+  const auth = req.headers.authorization;
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  const query = q >= 0 ? new URLSearchParams(url.slice(q + 1)) : undefined;
+  const presigned = query?.has('X-Amz-Algorithm') ?? false;
+  if (auth && presigned) {
+    throw new InvalidSignatureException(
+      "Found both 'X-Amz-Algorithm' as a query-string param and 'Authorization' as HTTP header.",
+    );
+  }
+  if (!auth && !presigned) throw new MissingAuthenticationTokenException('Missing Authentication Token');
+  let msg = '';
+  if (auth) {
+    const params = new Map<string, string>();
+    for (const part of auth.split(/[, ]/).slice(1)) {
+      const eq = part.indexOf('=');
+      if (eq > 0) params.set(part.slice(0, eq).trim(), part.slice(eq + 1));
+    }
+    for (const p of ['Credential', 'Signature', 'SignedHeaders']) {
+      if (!params.get(p)) msg += `Authorization header requires '${p}' parameter. `;
+    }
+    if (!req.headers['x-amz-date'] && !req.headers.date) {
+      msg += "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. ";
+    }
+    if (msg) msg += `Authorization=${auth}`;
+  } else {
+    for (const p of ['X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Signature', 'X-Amz-SignedHeaders', 'X-Amz-Date']) {
+      if (!query!.get(p)) msg += `AWS query-string parameters must include '${p}'. `;
+    }
+    if (msg) msg += 'Re-examine the query-string parameters.';
+  }
+  if (msg) throw new IncompleteSignatureException(msg);
+}
+
+/**
+ * The AWS JSON/CBOR request pipeline: find the operation from X-Amz-Target, check that the
+ * request is signed, decode and validate the body by the operation's shape, run it, and write
+ * the result or an AWS-shaped error in the request's own format.
+ */
+export function createRouter(services: ServiceBinding[], opts: RouterOptions) {
+  const byPrefix = new Map(services.map((s) => [s.targetPrefix, s]));
+
+  return async function route(req: Req, res: Res): Promise<void> {
+    const started = process.hrtime.bigint();
+    const requestId = randomUUID();
+    res.setHeader('x-amzn-RequestId', requestId);
+    const origin = req.headers.origin;
+    if (origin) {
+      res.setHeader('Access-Control-Allow-Origin', '*');
+      if (req.method === 'OPTIONS') {
+        const h = req.headers['access-control-request-headers'];
+        const m = req.headers['access-control-request-method'];
+        if (h) res.setHeader('Access-Control-Allow-Headers', h);
+        if (m) res.setHeader('Access-Control-Allow-Methods', m);
+        res.setHeader('Access-Control-Max-Age', 172800);
+        send(res, 200, '');
+        return;
+      }
+      res.setHeader('Access-Control-Expose-Headers', EXPOSE_HEADERS);
+    }
+    res.setHeader('x-amz-id-2', randomBytes(72).toString('base64'));
+
+    if (req.method === 'GET' && (req.url === '/health' || req.url === '/ping')) {
+      send(res, 200, 'ok\n', 'text/plain');
+      return;
+    }
+
+    const format = formatOf(req.headers['content-type']);
+    const rawTarget = req.headers['x-amz-target'];
+    const target = typeof rawTarget === 'string' ? rawTarget : '';
+    const dot = target.indexOf('.');
+    const service = dot > 0 ? byPrefix.get(target.slice(0, dot)) : undefined;
+    const operation = dot > 0 ? target.slice(dot + 1) : '';
+    const shape = service?.shapes.get(operation);
+
+    if (req.method !== 'POST' || (!format && dot < 0)) {
+      send(
+        res,
+        403,
+        '<AccessDeniedException>\n  <Message>Unable to determine service/operation name to be authorized</Message>\n</AccessDeniedException>\n',
+      );
+      return;
+    }
+    if (!format) {
+      send(res, 404, '<UnknownOperationException/>\n');
+      return;
+    }
+
+    let op = operation || '-';
+    try {
+      const body = await readBody(req, opts.maxBodyBytes);
+      if (body === undefined) {
+        send(res, 413, '');
+        return;
+      }
+      if (body.length === 0) {
+        throw shape ? new SerializationException() : new UnknownOperationException('');
+      }
+      if (!service || !shape) throw new UnknownOperationException('');
+      checkAuthentication(req);
+      const input = decodeInput(body, format, shape);
+      validate(input, shape);
+      const output = await service.handle(operation, input);
+      const out = encodeOutput(output as object | undefined, format);
+      send(res, 200, out, CONTENT_TYPES[format]);
+      op = operation;
+      opts.log({ op, status: 200, ms: Number(process.hrtime.bigint() - started) / 1e6, requestId });
+    } catch (err) {
+      const e = toAwsError(err);
+      if (!(err instanceof AwsError)) opts.log({ op, error: String((err as Error)?.stack ?? err), requestId });
+      res.setHeader('x-amzn-ErrorType', e.type);
+      send(res, e.status, encodeError(e, format), CONTENT_TYPES[format]);
+      opts.log({ op, status: e.status, type: e.type, ms: Number(process.hrtime.bigint() - started) / 1e6, requestId });
+    }
+  };
+}

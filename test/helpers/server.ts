@@ -1,0 +1,104 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { KinesisClient, type KinesisClientConfig } from '@aws-sdk/client-kinesis';
+import pino from 'pino';
+import { defaultConfig, type ServeConfig } from '../../src/config.js';
+import { startServer, type RunningServer } from '../../src/server/index.js';
+import type { Clock } from '../../src/util/clock.js';
+
+export function tempDir(prefix = 'tributary-test-'): string {
+  return mkdtempSync(path.join(tmpdir(), prefix));
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+export interface TestServer extends RunningServer {
+  dataDir: string;
+  client(extra?: Partial<KinesisClientConfig>): KinesisClient;
+  /** Closes the server and removes its data directory. */
+  destroy(): Promise<void>;
+}
+
+/** Starts a real server in this process on an ephemeral loopback port with a temp data directory. */
+export async function startTestServer(
+  overrides: Partial<ServeConfig> = {},
+  opts: { clock?: Clock; dataDir?: string } = {},
+): Promise<TestServer> {
+  const dataDir = opts.dataDir ?? tempDir();
+  const config: ServeConfig = {
+    ...defaultConfig,
+    port: 0,
+    host: '127.0.0.1',
+    dataDir,
+    createStreamDelayMs: 0,
+    deleteStreamDelayMs: 0,
+    ...overrides,
+  };
+  const server = await startServer(config, { clock: opts.clock, logger: pino({ level: 'silent' }) });
+  const clients: KinesisClient[] = [];
+  return {
+    ...server,
+    dataDir,
+    client(extra = {}) {
+      const c = kinesisClient(server.endpoint, extra);
+      clients.push(c);
+      return c;
+    },
+    async destroy() {
+      for (const c of clients) c.destroy();
+      await server.close();
+      if (!opts.dataDir) removeDir(dataDir);
+    },
+  };
+}
+
+export function kinesisClient(endpoint: string, extra: Partial<KinesisClientConfig> = {}): KinesisClient {
+  return new KinesisClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret' },
+    maxAttempts: 1,
+    ...extra,
+  });
+}
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+/** dist/src/cli/main.js, next to the compiled tests. */
+export const CLI = path.resolve(here, '../../src/cli/main.js');
+
+export interface ChildServer {
+  child: ChildProcess;
+  port: number;
+  endpoint: string;
+  exited: Promise<number | null>;
+}
+
+/** Runs `tributary serve` as a child process (for crash tests) and waits until it listens. */
+export function spawnServer(dataDir: string, args: string[] = []): Promise<ChildServer> {
+  const child = spawn(
+    process.execPath,
+    [CLI, 'serve', '--port', '0', '--data-dir', dataDir, '--create-stream-ms', '0', '--delete-stream-ms', '0', '--log-level', 'warn', ...args],
+    { env: { ...process.env, TRIBUTARY_ANNOUNCE: '1' }, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString();
+      const m = /TRIBUTARY_LISTENING (\d+)/.exec(out);
+      if (m) {
+        child.stdout!.off('data', onData);
+        child.stdout!.resume();
+        const port = Number(m[1]);
+        resolve({ child, port, endpoint: `http://127.0.0.1:${port}`, exited });
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`server exited with ${code} before listening: ${out}`)));
+  });
+}

@@ -1,0 +1,135 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  BATCH_FORMAT,
+  HEADER_SIZE,
+  crcMatches,
+  decodeRecords,
+  encodeBatch,
+  findTimestamp,
+  frameLength,
+  newHeader,
+  readHeader,
+  readInt64,
+  recordsWellFormed,
+  sealBatch,
+  timestampOf,
+  writeInt64,
+  type ReadAccumulator,
+} from '../../../src/storage/embedded/format.js';
+import { batchSize, rec } from './helpers.js';
+
+const records = [rec('a', 'hello'), rec('ключ-🔑', Buffer.alloc(0)), rec('', Buffer.from([0, 255, 1, 254]))];
+
+function sealed(): Buffer {
+  const buf = encodeBatch(records);
+  sealBatch(buf, 1234567890123, 1700000000000);
+  return buf;
+}
+
+function accumulator(maxRecords = 100, maxBytes = Number.MAX_SAFE_INTEGER): ReadAccumulator {
+  return { records: [], bytes: 0, maxRecords, maxBytes, full: false };
+}
+
+test('64-bit fields round trip, negative and large values included', () => {
+  const buf = Buffer.alloc(8);
+  for (const v of [0, 1, 2 ** 32 - 1, 2 ** 32, 2 ** 53 - 1, -1, -(2 ** 40) - 7, 1700000000123]) {
+    writeInt64(buf, v, 0);
+    assert.equal(readInt64(buf, 0), v);
+  }
+});
+
+test('a sealed batch has the documented header and passes its checks', () => {
+  const buf = sealed();
+  assert.equal(buf.length, batchSize(records));
+  assert.equal(frameLength(buf, 0), buf.length);
+  assert.ok(crcMatches(buf, 0, buf.length));
+  const h = newHeader();
+  readHeader(buf, 0, h);
+  assert.deepEqual(h, {
+    length: buf.length,
+    format: BATCH_FORMAT,
+    baseOffset: 1234567890123,
+    baseTimestamp: 1700000000000,
+    count: 3,
+    maxDelta: 0,
+  });
+  assert.ok(recordsWellFormed(buf, 0, h));
+});
+
+test('decodeRecords returns the records byte for byte, as views of the buffer', () => {
+  const buf = sealed();
+  const h = newHeader();
+  readHeader(buf, 0, h);
+  const acc = accumulator();
+  decodeRecords(buf, 0, h, 0, Infinity, acc);
+  assert.equal(acc.records.length, 3);
+  acc.records.forEach((r, i) => {
+    assert.equal(r.offset, 1234567890123 + i);
+    assert.equal(r.timestamp, 1700000000000);
+    assert.equal(r.partitionKey, records[i].partitionKey);
+    assert.ok(r.data.equals(records[i].data));
+    assert.equal(r.data.buffer, buf.buffer);
+  });
+  assert.equal(acc.bytes, records.reduce((n, r) => n + Buffer.byteLength(r.partitionKey) + r.data.length, 0));
+});
+
+test('decodeRecords starts at `from`, stops at `end` and at the limits, but takes one record at least', () => {
+  const buf = sealed();
+  const h = newHeader();
+  readHeader(buf, 0, h);
+  const base = h.baseOffset;
+
+  let acc = accumulator();
+  decodeRecords(buf, 0, h, base + 1, Infinity, acc);
+  assert.deepEqual(acc.records.map((r) => r.offset), [base + 1, base + 2]);
+
+  acc = accumulator();
+  decodeRecords(buf, 0, h, base, base + 2, acc);
+  assert.deepEqual(acc.records.map((r) => r.offset), [base, base + 1]);
+  assert.equal(acc.full, false);
+
+  acc = accumulator(2);
+  decodeRecords(buf, 0, h, base, Infinity, acc);
+  assert.equal(acc.records.length, 2);
+  assert.equal(acc.full, true);
+
+  acc = accumulator(100, 1);
+  decodeRecords(buf, 0, h, base, Infinity, acc);
+  assert.equal(acc.records.length, 1, 'the first record is taken even though it exceeds maxBytes');
+  assert.equal(acc.full, true);
+});
+
+test('findTimestamp and timestampOf look inside a batch', () => {
+  const buf = sealed();
+  const h = newHeader();
+  readHeader(buf, 0, h);
+  assert.equal(findTimestamp(buf, 0, h, h.baseOffset + 1, 1700000000000), h.baseOffset + 1);
+  assert.equal(findTimestamp(buf, 0, h, h.baseOffset, 1700000000001), -1);
+  assert.equal(timestampOf(buf, 0, h, h.baseOffset + 2), 1700000000000);
+});
+
+test('changing any byte of a batch is detected by its frame or its CRC', () => {
+  const original = sealed();
+  for (let i = 0; i < original.length; i++) {
+    const buf = Buffer.from(original);
+    buf[i] ^= 0x10;
+    const length = frameLength(buf, 0);
+    const detected = length !== buf.length || !crcMatches(buf, 0, length);
+    assert.ok(detected, `flip at byte ${i} went unnoticed`);
+  }
+});
+
+test('a batch that lies about its record layout is caught even with a valid CRC', () => {
+  const buf = sealed();
+  buf.writeUInt32LE(99, HEADER_SIZE + 6);
+  sealBatch(buf, 0, 0);
+  const h = newHeader();
+  readHeader(buf, 0, h);
+  assert.ok(crcMatches(buf, 0, buf.length));
+  assert.equal(recordsWellFormed(buf, 0, h), false);
+});
+
+test('partition keys over 65535 bytes are refused', () => {
+  assert.throws(() => encodeBatch([rec('x'.repeat(70000), 'd')]), RangeError);
+});
