@@ -76,7 +76,8 @@ function ratio(peer: number | null, base: number | null): string {
   if (peer === null || base === null || !Number.isFinite(peer) || !Number.isFinite(base)) return 'n/a';
   if (base === 0) return peer === 0 ? '1.00x' : 'n/a';
   const r = peer / base;
-  return `${r >= 100 ? r.toFixed(0) : r >= 10 ? r.toFixed(1) : r.toFixed(2)}x`;
+  const text = r >= 100 ? r.toFixed(0) : r >= 10 ? r.toFixed(1) : r >= 0.1 ? r.toFixed(2) : r.toPrecision(2);
+  return `${text}x`;
 }
 
 function valueOf(run: ServerRun | undefined, scenario: string, key: string): number | null {

@@ -179,6 +179,9 @@ export function machineInfo(): Record<string, unknown> {
   };
 }
 
+const startedAt = new Date().toISOString();
+const machineAtStart = machineInfo();
+
 export function writeJson(
   file: string,
   args: CommonArgs,
@@ -186,8 +189,9 @@ export function writeJson(
   extra: Record<string, unknown> = {},
 ): void {
   const doc = {
-    startedAt: new Date().toISOString(),
-    machine: machineInfo(),
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    machine: machineAtStart,
     options: args.options,
     ...extra,
     runs,

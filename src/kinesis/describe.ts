@@ -24,10 +24,11 @@ export function trimHorizon(stream: Stream, now: number): number {
 
 /**
  * Shards that are still listed: open ones, and closed ones that may still hold unexpired records.
- * None while the stream is CREATING. Ordered by shard index.
+ * None while the stream is CREATING or DELETING, as AWS describes such a stream. Ordered by shard
+ * index.
  */
 export function listedShards(stream: Stream, now: number): Shard[] {
-  if (stream.meta.status === 'CREATING') return [];
+  if (stream.meta.status === 'CREATING' || stream.meta.status === 'DELETING') return [];
   const horizon = trimHorizon(stream, now);
   return stream.shards
     .filter((s) => s.meta.closedAt === undefined || s.meta.closedAt >= horizon)

@@ -1,4 +1,4 @@
-import { hash } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import { InvalidArgumentException, ValidationException } from '../protocol/errors.js';
 import type { RecordInput, StoredRecord } from '../storage/types.js';
 import { HASH_KEY_MAX } from './hash-key.js';
@@ -22,7 +22,9 @@ export interface PutResult {
 export const PUT_RECORDS_MAX_BYTES = 10 * 1024 * 1024;
 
 /** The 16-byte hash key that routes an entry. */
-export function routingKey(entry: PutEntry): Buffer {
+export function routingKey(entry: PutEntry, stream: Stream): Buffer {
+  // AUTO streams spread records evenly, whatever key the producer gave.
+  if (stream.meta.recordDistribution === 'AUTO') return randomBytes(16);
   if (entry.ExplicitHashKey !== undefined) {
     const value = BigInt(entry.ExplicitHashKey);
     if (value > HASH_KEY_MAX) {
@@ -63,7 +65,7 @@ export async function putEntries(k: Kinesis, stream: Stream, entries: readonly P
   const groups = new Map<Shard, { inputs: RecordInput[]; positions: number[] }>();
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i]!;
-    const shard = stream.route(routingKey(e));
+    const shard = stream.route(routingKey(e, stream));
     shardOf[i] = shard;
     let g = groups.get(shard);
     if (!g) {
@@ -91,7 +93,8 @@ export interface RecordOutput {
   SequenceNumber: string;
   ApproximateArrivalTimestamp: Date;
   Data: Buffer;
-  PartitionKey: string;
+  /** Absent for a record of an AUTO stream written without a key. */
+  PartitionKey: string | undefined;
 }
 
 export function toRecordOutput(shard: Shard, r: StoredRecord): RecordOutput {
@@ -99,6 +102,6 @@ export function toRecordOutput(shard: Shard, r: StoredRecord): RecordOutput {
     SequenceNumber: shard.seq.encode(r.offset, r.timestamp),
     ApproximateArrivalTimestamp: new Date(r.timestamp),
     Data: r.data,
-    PartitionKey: r.partitionKey,
+    PartitionKey: r.partitionKey === '' ? undefined : r.partitionKey,
   };
 }

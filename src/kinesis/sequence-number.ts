@@ -28,41 +28,40 @@ export interface DecodedSequenceNumber {
   arrivalSeconds: number;
 }
 
-function hex(value: number | bigint, width: number): string {
-  return value.toString(16).padStart(width, '0');
-}
+/** Bit positions of the fields, counted from the least significant bit. */
+const ARRIVAL_SHIFT = 36n;
+const COUNTER_SHIFT = 80n;
 
 /** The parts of a number that stay the same for every record of one shard. */
 export class ShardSequenceFormat {
-  private readonly prefix: string;
-  private readonly suffix: string;
+  private readonly constant: bigint;
   private cachedSecond = -1;
-  private cachedSecondHex = '';
+  private cachedBase = 0n;
 
   constructor(
     readonly shardIndex: number,
     readonly createdSeconds: number,
   ) {
-    this.prefix = '0x2' + hex(createdSeconds, 9) + hex(shardIndex & 0xf, 1);
-    this.suffix = hex(shardIndex >>> 0, 8) + '2';
+    const index = BigInt(shardIndex >>> 0);
+    this.constant = (2n << 184n) | (BigInt(createdSeconds) << 148n) | ((index & 0xfn) << 144n) | (index << 4n) | 2n;
   }
 
   /** The sequence number of the record at `offset` that arrived at `arrivalMs`. */
   encode(offset: number, arrivalMs: number): string {
-    return this.withCounter(offset + 1, arrivalMs);
+    return this.withCounter(BigInt(offset + 1), arrivalMs);
   }
 
-  private withCounter(counter: number | bigint, arrivalMs: number): string {
+  private withCounter(counter: bigint, arrivalMs: number): string {
     const second = Math.floor(arrivalMs / 1000);
     if (second !== this.cachedSecond) {
       this.cachedSecond = second;
-      this.cachedSecondHex = hex(second, 9);
+      this.cachedBase = this.constant | (BigInt(second) << ARRIVAL_SHIFT);
     }
-    return BigInt(this.prefix + hex(counter, 16) + '00' + this.cachedSecondHex + this.suffix).toString();
+    return (this.cachedBase + (counter << COUNTER_SHIFT)).toString();
   }
 
   starting(): string {
-    return this.withCounter(0, this.createdSeconds * 1000);
+    return this.withCounter(0n, this.createdSeconds * 1000);
   }
 
   ending(closedMs: number): string {

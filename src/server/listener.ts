@@ -41,6 +41,9 @@ export class Listener {
       },
       handler,
     );
+    // The HTTP/1.1 server never listens itself; telling it that it does starts Node's connection
+    // tracking, which idle-connection closing and the request and headers timeouts rely on.
+    this.h1.emit('listening');
     this.h2 = http2.createServer({ maxSessionMemory: 64, settings: { maxHeaderListSize: opts.maxHeaderBytes } }, handler);
     this.h2.on('session', (session) => {
       this.h2Sessions.add(session);
@@ -99,5 +102,6 @@ export class Listener {
     await closed;
     clearTimeout(deadline);
     clearInterval(idle);
+    this.h1.close();
   }
 }

@@ -1,6 +1,20 @@
-import { InvalidArgumentException } from '../../protocol/errors.js';
+import { InvalidArgumentException, LimitExceededException } from '../../protocol/errors.js';
 import type { StreamMode } from '../../storage/catalog.js';
+import type { Kinesis } from '../service.js';
 import { defineOperation } from './operation.js';
+
+/** How many streams of an account may be CREATING or DELETING at the same time (a fixed AWS quota). */
+const MAX_STREAMS_IN_TRANSITION = 5;
+
+async function checkStreamsInTransition(k: Kinesis): Promise<void> {
+  const busy = (await k.list()).filter((s) => s.meta.status === 'CREATING' || s.meta.status === 'DELETING').length;
+  if (busy >= MAX_STREAMS_IN_TRANSITION) {
+    throw new LimitExceededException(
+      'This request would have exceed the limit on the number  of streams that can simultaneously be in CREATING ' +
+        `or DELETING for the account ${k.settings.accountId}. Limit: ${MAX_STREAMS_IN_TRANSITION}.`,
+    );
+  }
+}
 
 interface Input {
   StreamName: string;
@@ -25,6 +39,7 @@ export const createStream = defineOperation<Input, void>('CreateStream', async (
   if (input.Tags && Object.keys(input.Tags).length > 50) {
     throw new InvalidArgumentException('Failed to create stream: a stream cannot have more than 50 tags.');
   }
+  await checkStreamsInTransition(k);
   await k.createStream({
     name: input.StreamName,
     shardCount: input.ShardCount,

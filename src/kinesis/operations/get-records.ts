@@ -18,6 +18,15 @@ function amzUtc(ms: number): string {
   return `${wd} ${mon} ${day} ${time} UTC ${year}`;
 }
 
+/**
+ * How far the clock is past the arrival of the first record not yet read. 0 tells a consumer that
+ * it has caught up, so while records remain the answer is at least 1, even for a record that
+ * arrived this very millisecond.
+ */
+function millisBehind(now: number, unreadArrival: number | undefined): number {
+  return Math.max(1, now - (unreadArrival ?? now));
+}
+
 export const getRecords = defineOperation<Input, unknown>('GetRecords', async (k, input) => {
   const now = k.now;
   const pos = k.iterators.decode(input.ShardIterator);
@@ -44,11 +53,7 @@ export const getRecords = defineOperation<Input, unknown>('GetRecords', async (k
   const records = read ? read.records : [];
   const next = read ? read.nextOffset : Math.max(pos.offset, log.startOffset);
   const tip = end ?? log.nextOffset;
-  let behind = 0;
-  if (next < tip) {
-    const ts = await log.timestampAt(next);
-    behind = ts === undefined ? 0 : Math.max(0, now - ts);
-  }
+  const behind = next < tip ? millisBehind(now, await log.timestampAt(next)) : 0;
   const output: Record<string, unknown> = {
     Records: records.map((r) => toRecordOutput(shard, r)),
     MillisBehindLatest: behind,

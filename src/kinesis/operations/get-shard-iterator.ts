@@ -1,7 +1,8 @@
 import { InvalidArgumentException, ResourceNotFoundException } from '../../protocol/errors.js';
 import { decodeSequenceNumber, offsetFor } from '../sequence-number.js';
-import type { StreamRef } from '../service.js';
+import type { Kinesis, StreamRef } from '../service.js';
 import { shardIdOf, shardIndexOf } from '../shard.js';
+import type { Stream } from '../stream.js';
 import { defineOperation } from './operation.js';
 
 type IteratorType = 'AT_SEQUENCE_NUMBER' | 'AFTER_SEQUENCE_NUMBER' | 'TRIM_HORIZON' | 'LATEST' | 'AT_TIMESTAMP';
@@ -13,16 +14,30 @@ interface Input extends StreamRef {
   Timestamp?: Date;
 }
 
+function shardNotFound(k: Kinesis, shardId: string, streamName: string) {
+  return new ResourceNotFoundException(
+    `Shard ${shardId} in stream ${streamName} under account ${k.settings.accountId} does not exist`,
+  );
+}
+
+/** A missing stream is reported as a missing shard of that stream, as AWS does for this operation. */
+async function resolveStream(k: Kinesis, input: Input, shardId: string): Promise<Stream> {
+  const name = k.nameOf(input);
+  try {
+    return await k.resolve(input);
+  } catch (err) {
+    throw err instanceof ResourceNotFoundException ? shardNotFound(k, shardId, name) : err;
+  }
+}
+
 export const getShardIterator = defineOperation<Input, unknown>('GetShardIterator', async (k, input) => {
   const account = k.settings.accountId;
   const type = input.ShardIteratorType;
-  const stream = await k.resolve(input);
   const index = shardIndexOf(input.ShardId);
   const shardId = index === undefined ? input.ShardId : shardIdOf(index);
+  const stream = await resolveStream(k, input, shardId);
   const shard = index === undefined || stream.meta.status === 'CREATING' ? undefined : stream.shard(index);
-  if (!shard) {
-    throw new ResourceNotFoundException(`Shard ${shardId} in stream ${stream.name} under account ${account} does not exist`);
-  }
+  if (!shard) throw shardNotFound(k, shardId, stream.name);
   const seqText = input.StartingSequenceNumber;
   if (seqText !== undefined && (type === 'TRIM_HORIZON' || type === 'LATEST' || type === 'AT_TIMESTAMP')) {
     throw new InvalidArgumentException(

@@ -62,19 +62,20 @@ function applyFilter(stream: Stream, shards: Shard[], filter: Token['f'], now: n
   }
 }
 
+/** A NextToken names the stream, the position and the filter; nothing else that does may come with it. */
+function checkAloneWithNextToken(input: Input): void {
+  for (const member of ['StreamName', 'StreamARN', 'ExclusiveStartShardId', 'StreamCreationTimestamp', 'ShardFilter'] as const) {
+    if (input[member] !== undefined) {
+      throw new InvalidArgumentException(`NextToken and ${member} cannot be provided together.`);
+    }
+  }
+}
+
 export const listShards = defineOperation<Input, unknown>('ListShards', async (k, input) => {
   const now = k.now;
   let token: Token;
   if (input.NextToken !== undefined) {
-    if (input.StreamName !== undefined || input.StreamARN !== undefined) {
-      throw new InvalidArgumentException('NextToken and StreamName cannot be provided together.');
-    }
-    if (input.ExclusiveStartShardId !== undefined) {
-      throw new InvalidArgumentException('NextToken and ExclusiveStartShardId cannot be provided together.');
-    }
-    if (input.StreamCreationTimestamp !== undefined) {
-      throw new InvalidArgumentException('NextToken and StreamCreationTimestamp cannot be provided together.');
-    }
+    checkAloneWithNextToken(input);
     token = decodeNextToken<Token>(input.NextToken, now, k.settings.nextTokenTtlMs);
     if (input.MaxResults !== undefined) token.m = Math.min(input.MaxResults, 1000);
   } else {

@@ -1,4 +1,4 @@
-import { InvalidArgumentException } from '../../protocol/errors.js';
+import { InvalidArgumentException, ValidationException } from '../../protocol/errors.js';
 import { checkRecordSize, putEntries } from '../records.js';
 import { decodeSequenceNumber } from '../sequence-number.js';
 import type { StreamRef } from '../service.js';
@@ -13,6 +13,12 @@ interface Input extends StreamRef {
 
 export const putRecord = defineOperation<Input, unknown>('PutRecord', async (k, input) => {
   const stream = await k.resolveReadable(input);
+  if (input.PartitionKey === undefined && stream.meta.recordDistribution === 'USER_PARTITION_KEY') {
+    // Only streams that spread records themselves (AUTO) take a record without a partition key.
+    throw new ValidationException(
+      "1 validation error detected: Value null at 'partitionKey' failed to satisfy constraint: Member must not be null",
+    );
+  }
   checkRecordSize(stream, input, 'data');
   if (input.SequenceNumberForOrdering !== undefined) {
     const seq = decodeSequenceNumber(input.SequenceNumberForOrdering);

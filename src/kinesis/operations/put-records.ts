@@ -1,14 +1,35 @@
-import { InvalidArgumentException } from '../../protocol/errors.js';
+import { InvalidArgumentException, ValidationException } from '../../protocol/errors.js';
+import { MAX_VIOLATIONS } from '../../protocol/validate.js';
 import { checkRecordSize, PUT_RECORDS_MAX_BYTES, putEntries, type PutEntry } from '../records.js';
 import type { StreamRef } from '../service.js';
+import type { Stream } from '../stream.js';
 import { defineOperation } from './operation.js';
 
 interface Input extends StreamRef {
   Records: PutEntry[];
 }
 
+/**
+ * A stream that routes by partition key needs one on every entry; the missing ones are reported
+ * together, by their place in the list, as the model's own violations are.
+ */
+function checkPartitionKeys(stream: Stream, records: readonly PutEntry[]): void {
+  if (stream.meta.recordDistribution !== 'USER_PARTITION_KEY') return;
+  const errors: string[] = [];
+  for (let i = 0; i < records.length && errors.length < MAX_VIOLATIONS; i++) {
+    if (records[i]!.PartitionKey === undefined) {
+      errors.push(`Value null at 'records.${i + 1}.member.partitionKey' failed to satisfy constraint: Member must not be null`);
+    }
+  }
+  if (errors.length > 0) {
+    const n = errors.length;
+    throw new ValidationException(`${n} validation error${n === 1 ? '' : 's'} detected: ${errors.join('; ')}`);
+  }
+}
+
 export const putRecords = defineOperation<Input, unknown>('PutRecords', async (k, input) => {
   const stream = await k.resolveReadable(input);
+  checkPartitionKeys(stream, input.Records);
   let total = 0;
   for (let i = 0; i < input.Records.length; i++) {
     total += checkRecordSize(stream, input.Records[i]!, `records.${i + 1}.member.data`);

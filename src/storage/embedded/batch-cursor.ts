@@ -38,9 +38,10 @@ export class BatchCursor {
   /** Why the last step returned 'corrupt'. */
   reason = '';
   private length = 0;
-  /** The piece being walked, and its file position. */
+  /** The piece being walked, its file position, and the unread tail of the piece before it. */
   private piece: Buffer = EMPTY;
   private pieceStart: number;
+  private carry: Buffer = EMPTY;
   /** The piece being read ahead, starting where `piece` ends. */
   private ahead: Promise<Buffer> | null = null;
   private readonly plannedEnd: number;
@@ -93,39 +94,38 @@ export class BatchCursor {
 
   /** Makes `n` bytes from the current position available in `buf` from `at`. */
   private async ensure(n: number): Promise<boolean> {
-    const from = this.position - this.pieceStart;
-    const pieceEnd = this.pieceStart + this.piece.length;
-    if (from >= 0 && from + n <= this.piece.length) {
-      this.buf = this.piece;
-      this.at = from;
-      return true;
-    }
-    const ahead = this.ahead;
-    this.ahead = null;
-    if (ahead && from >= 0 && from <= this.piece.length) {
-      const next = await ahead;
-      const head = this.piece.length - from;
-      if (head + next.length >= n) {
-        if (head === 0) {
-          this.buf = next;
-          this.at = 0;
-        } else {
-          // The batch straddles the two pieces: give it a buffer of its own.
-          const joined = Buffer.allocUnsafe(n);
-          this.piece.copy(joined, 0, from);
-          next.copy(joined, head, 0, n - head);
-          this.buf = joined;
-          this.at = 0;
-        }
-        this.piece = next;
-        this.pieceStart = pieceEnd;
-        this.readAhead();
+    for (;;) {
+      const from = this.position - this.pieceStart;
+      if (from >= 0 && from + n <= this.piece.length) {
+        this.buf = this.piece;
+        this.at = from;
         return true;
       }
+      if (from < 0 && -from <= this.carry.length && from + n <= this.piece.length) {
+        // The batch starts in the previous piece: give it a buffer of its own.
+        const head = -from;
+        const joined = Buffer.allocUnsafe(n);
+        this.carry.copy(joined, 0, this.carry.length - head);
+        this.piece.copy(joined, head, 0, n - head);
+        this.buf = joined;
+        this.at = 0;
+        return true;
+      }
+      if (from < 0 || from > this.piece.length || !this.ahead) break;
+      // Move on to the piece read ahead, keeping the unread tail of this one.
+      const next = await this.ahead;
+      this.ahead = null;
+      this.carry = this.piece.subarray(from);
+      this.pieceStart += this.piece.length;
+      this.piece = next;
+      this.readAhead();
+      if (next.length === 0) break;
     }
+    this.ahead = null;
     const size = Math.min(Math.max(n, this.pieceSize), this.end - this.position);
     this.piece = await this.src.readAt(this.position, size);
     this.pieceStart = this.position;
+    this.carry = EMPTY;
     this.buf = this.piece;
     this.at = 0;
     this.readAhead();

@@ -41,6 +41,15 @@ export const MAX_BATCH_BYTES = 0xffffffff;
 
 const TWO_32 = 2 ** 32;
 
+/** Little-endian reads without the bounds checks of Buffer's methods, for the per-record loops. */
+function u16(buf: Buffer, at: number): number {
+  return buf[at] | (buf[at + 1] << 8);
+}
+
+function u32(buf: Buffer, at: number): number {
+  return (buf[at] | (buf[at + 1] << 8) | (buf[at + 2] << 16)) + buf[at + 3] * 0x1000000;
+}
+
 export function writeInt64(buf: Buffer, value: number, at: number): void {
   const hi = Math.floor(value / TWO_32);
   buf.writeUInt32LE(value - hi * TWO_32, at);
@@ -149,9 +158,9 @@ export function recordsWellFormed(buf: Buffer, at: number, h: BatchHeader): bool
   let maxDelta = 0;
   for (let i = 0; i < h.count; i++) {
     if (p + RECORD_OVERHEAD > end) return false;
-    const delta = buf.readUInt32LE(p);
+    const delta = u32(buf, p);
     if (delta > maxDelta) maxDelta = delta;
-    p += RECORD_OVERHEAD + buf.readUInt16LE(p + 4) + buf.readUInt32LE(p + 6);
+    p += RECORD_OVERHEAD + u16(buf, p + 4) + u32(buf, p + 6);
   }
   return p === end && h.count > 0 && maxDelta === h.maxDelta;
 }
@@ -183,15 +192,15 @@ export function decodeRecords(
   let offset = h.baseOffset;
   const last = Math.min(h.baseOffset + h.count, end);
   for (; offset < from && offset < last; offset++) {
-    p += RECORD_OVERHEAD + buf.readUInt16LE(p + 4) + buf.readUInt32LE(p + 6);
+    p += RECORD_OVERHEAD + u16(buf, p + 4) + u32(buf, p + 6);
   }
   for (; offset < last; offset++) {
     if (records.length >= acc.maxRecords) {
       acc.full = true;
       return;
     }
-    const keyLength = buf.readUInt16LE(p + 4);
-    const dataLength = buf.readUInt32LE(p + 6);
+    const keyLength = u16(buf, p + 4);
+    const dataLength = u32(buf, p + 6);
     const size = keyLength + dataLength;
     if (acc.bytes + size > acc.maxBytes && records.length > 0) {
       acc.full = true;
@@ -201,7 +210,7 @@ export function decodeRecords(
     const dataStart = keyStart + keyLength;
     records.push({
       offset,
-      timestamp: h.baseTimestamp + buf.readUInt32LE(p),
+      timestamp: h.baseTimestamp + u32(buf, p),
       partitionKey: buf.toString('utf8', keyStart, dataStart),
       data: buf.subarray(dataStart, dataStart + dataLength),
     });
@@ -219,8 +228,8 @@ export function findTimestamp(buf: Buffer, at: number, h: BatchHeader, from: num
   let p = at + HEADER_SIZE;
   for (let i = 0; i < h.count; i++) {
     const offset = h.baseOffset + i;
-    if (offset >= from && h.baseTimestamp + buf.readUInt32LE(p) >= ts) return offset;
-    p += RECORD_OVERHEAD + buf.readUInt16LE(p + 4) + buf.readUInt32LE(p + 6);
+    if (offset >= from && h.baseTimestamp + u32(buf, p) >= ts) return offset;
+    p += RECORD_OVERHEAD + u16(buf, p + 4) + u32(buf, p + 6);
   }
   return -1;
 }
@@ -229,7 +238,7 @@ export function findTimestamp(buf: Buffer, at: number, h: BatchHeader, from: num
 export function timestampOf(buf: Buffer, at: number, h: BatchHeader, offset: number): number {
   let p = at + HEADER_SIZE;
   for (let i = h.baseOffset; i < offset; i++) {
-    p += RECORD_OVERHEAD + buf.readUInt16LE(p + 4) + buf.readUInt32LE(p + 6);
+    p += RECORD_OVERHEAD + u16(buf, p + 4) + u32(buf, p + 6);
   }
-  return h.baseTimestamp + buf.readUInt32LE(p);
+  return h.baseTimestamp + u32(buf, p);
 }

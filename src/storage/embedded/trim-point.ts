@@ -4,10 +4,11 @@
  * the oldest remaining segment, and the last timestamp is never older than the one kept here, even
  * when trimming deleted every record.
  */
-import { readFile, rename, writeFile, open } from 'node:fs/promises';
+import { open, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Warn } from './events.js';
 import { TRIM_POINT_FILE } from './names.js';
+import { syncDirectory } from './segment.js';
 
 export interface TrimPoint {
   startOffset: number;
@@ -35,7 +36,7 @@ export async function readTrimPoint(dir: string, warn: Warn): Promise<TrimPoint 
   }
 }
 
-/** Replaces the trim point atomically (write, optionally fsync, rename). */
+/** Replaces the trim point atomically: write, rename, and when durable fsync the file and its directory. */
 export async function writeTrimPoint(dir: string, point: TrimPoint, durable: boolean): Promise<void> {
   const path = join(dir, TRIM_POINT_FILE);
   const tmp = `${path}.tmp`;
@@ -52,4 +53,5 @@ export async function writeTrimPoint(dir: string, point: TrimPoint, durable: boo
     await writeFile(tmp, text);
   }
   await rename(tmp, path);
+  if (durable) await syncDirectory(dir);
 }

@@ -68,6 +68,20 @@ test('close() closes every log; opening again reads what was written', () =>
     await store.close();
   }));
 
+test('a log closed on its own is replaced on the next open, once it has closed', () =>
+  withTempDir(async (dir) => {
+    const store = createEmbeddedLogStore(dir, logOptions());
+    const log = await store.open('s', 0);
+    const pending = log.append([rec('k', 'before close')], 1);
+    const closing = log.close();
+    const again = await store.open('s', 0);
+    assert.notEqual(again, log);
+    await closing;
+    await pending;
+    assert.deepEqual((await readAll(again)).map((r) => r.data.toString()), ['before close']);
+    await store.close();
+  }));
+
 test('bad options are refused', () => {
   assert.throws(() => createEmbeddedLogStore('/nowhere', logOptions({ segmentBytes: 0 })), RangeError);
   assert.throws(() => createEmbeddedLogStore('/nowhere', logOptions({ fsync: 'sometimes' as never })), RangeError);
