@@ -107,10 +107,6 @@ export function sealBatch(buf: Buffer, baseOffset: number, baseTimestamp: number
   buf.writeUInt32LE(crc32(buf.subarray(8)), 4);
 }
 
-export function batchRecordCount(buf: Buffer): number {
-  return buf.readUInt32LE(32);
-}
-
 /** Header fields of one batch, filled in place by readHeader to spare an object per batch. */
 export interface BatchHeader {
   length: number;

@@ -4,11 +4,11 @@
  * first incomplete or bad batch, and the log's offsets and last timestamp are restored.
  */
 import { mkdir, open, readdir, stat, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { decodeIndexHeader, INDEX_HEADER_SIZE, type IndexFileHeader } from './index-file.js';
 import { indexFileName, parseIndexFileName, parseSegmentFileName, segmentFileName } from './names.js';
 import { scanSegment } from './scan.js';
-import { ignoreMissing, Segment, type SegmentContext } from './segment.js';
+import { ignoreMissing, Segment, syncDirectory, type SegmentContext } from './segment.js';
 import { readTrimPoint, type TrimPoint } from './trim-point.js';
 
 export interface RecoveredLog {
@@ -20,7 +20,11 @@ export interface RecoveredLog {
 }
 
 export async function recoverLog(dir: string, ctx: SegmentContext): Promise<RecoveredLog> {
-  await mkdir(dir, { recursive: true });
+  const created = await mkdir(dir, { recursive: true });
+  if (created !== undefined && ctx.durable) {
+    // Make the new directories' names durable: each one's parent, from the shard's upwards.
+    for (let d = dir; d !== dirname(created); d = dirname(d)) await syncDirectory(dirname(d));
+  }
   const bases: number[] = [];
   const indexed = new Set<number>();
   for (const name of await readdir(dir)) {
