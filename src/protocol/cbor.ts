@@ -1,9 +1,10 @@
-import { Decoder, Encoder, Tag, type Options } from 'cbor-x';
+import { Decoder, type Options } from 'cbor-x';
 
 /**
- * The CBOR codec instances and the two places where AWS's CBOR differs from the library's
- * defaults: timestamps are tag 1 around integer epoch *milliseconds*, and 64-bit integers are
- * plain numbers. Nothing here touches cbor-x's process-wide extension table.
+ * The CBOR decoder and the two places where AWS's CBOR differs from the library's defaults:
+ * timestamps are tag 1 around integer epoch *milliseconds*, and 64-bit integers are plain
+ * numbers. Nothing here touches cbor-x's process-wide extension table. Responses are written by
+ * cbor-writer.ts.
  */
 
 const decoder = new Decoder({
@@ -14,20 +15,9 @@ const decoder = new Decoder({
   int64AsNumber: true,
 } as Options);
 
-const encoder = new Encoder({
-  useRecords: false,
-  mapsAsObjects: true,
-  tagUint8Array: false,
-  variableMapSize: true,
-});
-
 /** Parses one CBOR item; throws whatever the library throws on malformed input. */
 export function parseCbor(body: Buffer): unknown {
   return decoder.decode(body);
-}
-
-export function encodeCbor(value: unknown): Buffer {
-  return encoder.encode(value);
 }
 
 /**
@@ -41,19 +31,6 @@ export function tag1Millis(date: Date): number {
   const scale = probe.getTime() / TAG1_PROBE_VALUE;
   if (scale !== 1 && scale !== 1000) return NaN;
   return date.getTime() / scale;
-}
-
-/** Tag 1 around integer epoch milliseconds, in the shortest integer encoding. */
-export function timestampTag(date: Date): Tag {
-  return new Tag(cborInteger(date.getTime()), 1);
-}
-
-/** Integers beyond 32 bits go out as BigInt so the encoder writes an integer, not a double. */
-export function cborInteger(n: number): number | bigint {
-  if (n > 0xffffffff || n < -0x100000000) {
-    if (Number.isSafeInteger(n)) return BigInt(n);
-  }
-  return n;
 }
 
 const TAG1_PROBE_VALUE = 1000;
