@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { parseOperationRates } from './kinesis/limits/control-plane.js';
 import type { FsyncMode } from './storage/types.js';
 
 /** Every setting of `tributary serve`, with its default. */
@@ -16,6 +17,20 @@ export interface ServeConfig {
   shardLimit: number;
   maxBodyBytes: number;
   logLevel: string;
+  consumerDelayMs: number;
+  subscriptionHeartbeatMs: number;
+  subscriptionLifetimeMs: number;
+  fanOutReadBytesPerSecond: number;
+  updateStreamDelayMs: number;
+  onDemandStreamLimit: number;
+  limits: 'on' | 'off';
+  shardWriteBytesPerSecond: number;
+  shardWriteRecordsPerSecond: number;
+  shardWriteBurstBytes: number;
+  shardReadBytesPerSecond: number;
+  shardReadCallsPerSecond: number;
+  shardIteratorCallsPerSecond: number;
+  controlPlaneRates: string;
 }
 
 export const defaultConfig: ServeConfig = {
@@ -32,6 +47,20 @@ export const defaultConfig: ServeConfig = {
   shardLimit: 200,
   maxBodyBytes: 16 * 1024 * 1024,
   logLevel: 'info',
+  consumerDelayMs: 100,
+  subscriptionHeartbeatMs: 2_000,
+  subscriptionLifetimeMs: 300_000,
+  fanOutReadBytesPerSecond: 2 * 1024 * 1024,
+  updateStreamDelayMs: 100,
+  onDemandStreamLimit: 50,
+  limits: 'on',
+  shardWriteBytesPerSecond: 1024 * 1024,
+  shardWriteRecordsPerSecond: 1000,
+  shardWriteBurstBytes: 10 * 1024 * 1024,
+  shardReadBytesPerSecond: 2 * 1024 * 1024,
+  shardReadCallsPerSecond: 5,
+  shardIteratorCallsPerSecond: 5,
+  controlPlaneRates: '',
 };
 
 /** One line per setting: flag, environment variable, meaning. Shown by `serve --help` and the README. */
@@ -53,6 +82,78 @@ export const configDocs: Record<keyof ServeConfig, { flag: string; env: string; 
   shardLimit: { flag: '--shard-limit <count>', env: 'TRIBUTARY_SHARD_LIMIT', help: "the account's shard quota" },
   maxBodyBytes: { flag: '--max-body-bytes <bytes>', env: 'TRIBUTARY_MAX_BODY_BYTES', help: 'largest request body accepted (413 beyond)' },
   logLevel: { flag: '--log-level <level>', env: 'TRIBUTARY_LOG_LEVEL', help: 'fatal, error, warn, info, debug or trace' },
+  consumerDelayMs: {
+    flag: '--consumer-status-ms <ms>',
+    env: 'TRIBUTARY_CONSUMER_STATUS_MS',
+    help: 'how long a registered consumer stays CREATING, and a deregistered one DELETING',
+  },
+  subscriptionHeartbeatMs: {
+    flag: '--subscribe-heartbeat-ms <ms>',
+    env: 'TRIBUTARY_SUBSCRIBE_HEARTBEAT_MS',
+    help: 'longest silence on an idle SubscribeToShard stream before an empty event (keep well under 10 s)',
+  },
+  subscriptionLifetimeMs: {
+    flag: '--subscribe-lifetime-ms <ms>',
+    env: 'TRIBUTARY_SUBSCRIBE_LIFETIME_MS',
+    help: 'how long a SubscribeToShard subscription lasts before the server ends it',
+  },
+  fanOutReadBytesPerSecond: {
+    flag: '--fan-out-read-bytes <bytes>',
+    env: 'TRIBUTARY_FAN_OUT_READ_BYTES',
+    help: 'bytes per second one consumer may read from one shard over SubscribeToShard; 0 (or --limits off) for no limit',
+  },
+  updateStreamDelayMs: {
+    flag: '--update-stream-ms <ms>',
+    env: 'TRIBUTARY_UPDATE_STREAM_MS',
+    help:
+      'how long a stream stays UPDATING after SplitShard, MergeShards, UpdateShardCount, UpdateStreamMode, ' +
+      'StartStreamEncryption, StopStreamEncryption or UpdateStreamWarmThroughput',
+  },
+  onDemandStreamLimit: {
+    flag: '--on-demand-stream-limit <count>',
+    env: 'TRIBUTARY_ON_DEMAND_STREAM_LIMIT',
+    help: "the account's quota of ON_DEMAND streams",
+  },
+  limits: {
+    flag: '--limits <on|off>',
+    env: 'TRIBUTARY_LIMITS',
+    help: 'on: enforce the throughput and call-rate limits below, as AWS does; off: none of them (development, benchmarks)',
+  },
+  shardWriteBytesPerSecond: {
+    flag: '--shard-write-bytes <bytes>',
+    env: 'TRIBUTARY_SHARD_WRITE_BYTES',
+    help: 'bytes (data and partition keys) per second one shard accepts; 0 for no limit',
+  },
+  shardWriteRecordsPerSecond: {
+    flag: '--shard-write-records <count>',
+    env: 'TRIBUTARY_SHARD_WRITE_RECORDS',
+    help: 'records per second one shard accepts; 0 for no limit',
+  },
+  shardWriteBurstBytes: {
+    flag: '--shard-write-burst-bytes <bytes>',
+    env: 'TRIBUTARY_SHARD_WRITE_BURST_BYTES',
+    help: 'bytes one shard accepts at once before the per-second write rate applies',
+  },
+  shardReadBytesPerSecond: {
+    flag: '--shard-read-bytes <bytes>',
+    env: 'TRIBUTARY_SHARD_READ_BYTES',
+    help: 'bytes per second GetRecords returns from one shard; 0 for no limit',
+  },
+  shardReadCallsPerSecond: {
+    flag: '--shard-read-calls <count>',
+    env: 'TRIBUTARY_SHARD_READ_CALLS',
+    help: 'GetRecords calls per second on one shard; 0 for no limit',
+  },
+  shardIteratorCallsPerSecond: {
+    flag: '--shard-iterator-calls <count>',
+    env: 'TRIBUTARY_SHARD_ITERATOR_CALLS',
+    help: 'GetShardIterator calls per second on one shard; 0 for no limit',
+  },
+  controlPlaneRates: {
+    flag: '--control-plane-rates <list>',
+    env: 'TRIBUTARY_CONTROL_PLANE_RATES',
+    help: 'Operation=calls-per-second pairs, comma-separated, replacing the AWS rate of those operations; 0 for no limit',
+  },
 };
 
 function coerce<K extends keyof ServeConfig>(key: K, raw: unknown): ServeConfig[K] {
@@ -67,6 +168,8 @@ function coerce<K extends keyof ServeConfig>(key: K, raw: unknown): ServeConfig[
     throw new Error(`--fsync: must be always, interval or never, not ${s}`);
   }
   if (key === 'accountId' && !/^\d{12}$/.test(s)) throw new Error(`--account-id: must be 12 digits, not ${s}`);
+  if (key === 'limits' && s !== 'on' && s !== 'off') throw new Error(`--limits: must be on or off, not ${s}`);
+  if (key === 'controlPlaneRates') parseOperationRates(s);
   return s as ServeConfig[K];
 }
 

@@ -2,8 +2,10 @@ import { hash, randomBytes } from 'node:crypto';
 import { InvalidArgumentException, ValidationException } from '../protocol/errors.js';
 import type { RecordInput, StoredRecord } from '../storage/types.js';
 import { HASH_KEY_MAX } from './hash-key.js';
+import type { ShardLimits } from './limits/index.js';
 import type { Kinesis } from './service.js';
 import { hashKeyBytes, type Shard } from './shard.js';
+import { appendToShard } from './shard-writes.js';
 import type { Stream } from './stream.js';
 
 /** A record of a put request, after decoding. */
@@ -16,6 +18,11 @@ export interface PutEntry {
 export interface PutResult {
   shard: Shard;
   sequenceNumber: string;
+  /**
+   * Set when the shard's write throughput refused the record (see ./limits): nothing was written
+   * for it and `sequenceNumber` is empty.
+   */
+  throttled?: true;
 }
 
 /** The most a PutRecords request may carry, data and partition keys together. */
@@ -57,34 +64,61 @@ export function checkRecordSize(stream: Stream, entry: PutEntry, path: string): 
 
 /**
  * Writes entries to their shards: one append per shard, all shards in parallel, and returns each
- * entry's shard and sequence number in request order.
+ * entry's shard and sequence number in request order. Entries routed to a shard that closed
+ * meanwhile (resharding) are routed again, to its children.
  */
 export async function putEntries(k: Kinesis, stream: Stream, entries: readonly PutEntry[]): Promise<PutResult[]> {
   const now = k.now;
+  const limits = k.limits.enabled ? k.limits : undefined;
   const shardOf: Shard[] = new Array(entries.length);
-  const groups = new Map<Shard, { inputs: RecordInput[]; positions: number[] }>();
+  const groups = new Map<Shard, { inputs: RecordInput[]; positions: number[]; limits: ShardLimits | undefined }>();
+  let throttled: number[] | undefined;
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i]!;
     const shard = stream.route(routingKey(e, stream));
     shardOf[i] = shard;
     let g = groups.get(shard);
     if (!g) {
-      g = { inputs: [], positions: [] };
+      g = { inputs: [], positions: [], limits: limits?.shard(stream, shard, now) };
       groups.set(shard, g);
+    }
+    // Each record is admitted or refused by its shard's write limits on its own.
+    if (g.limits !== undefined) {
+      const bytes = e.Data.length + (e.PartitionKey === undefined ? 0 : Buffer.byteLength(e.PartitionKey, 'utf8'));
+      if (!g.limits.admitWrite(bytes, now)) {
+        (throttled ??= []).push(i);
+        continue;
+      }
     }
     g.inputs.push({ partitionKey: e.PartitionKey ?? '', data: e.Data });
     g.positions.push(i);
   }
   const results: PutResult[] = new Array(entries.length);
+  if (throttled !== undefined) {
+    for (const i of throttled) results[i] = { shard: shardOf[i]!, sequenceNumber: '', throttled: true };
+  }
+  let reroute: number[] | undefined;
   await Promise.all(
     [...groups].map(async ([shard, g]) => {
-      const log = await k.log(stream, shard);
-      const { firstOffset, timestamp } = await log.append(g.inputs, now);
+      if (g.inputs.length === 0) return;
+      const appended = await appendToShard(k, stream, shard, g.inputs, now);
+      if (!appended) {
+        (reroute ??= []).push(...g.positions);
+        return;
+      }
+      const { firstOffset, timestamp } = appended;
+      // The records are visible now: wake the shard's fan-out subscriptions.
+      k.fanOut.appended(stream.key, shard.index);
       for (let j = 0; j < g.positions.length; j++) {
         results[g.positions[j]!] = { shard, sequenceNumber: shard.seq.encode(firstOffset + j, timestamp) };
       }
     }),
   );
+  if (reroute) {
+    const positions = reroute.sort((a, b) => a - b);
+    const again = await putEntries(k, stream, positions.map((i) => entries[i]!));
+    positions.forEach((i, j) => (results[i] = again[j]!));
+  }
   return results;
 }
 
@@ -95,6 +129,8 @@ export interface RecordOutput {
   Data: Buffer;
   /** Absent for a record of an AUTO stream written without a key. */
   PartitionKey: string | undefined;
+  /** KMS for a record written while the stream was encrypted (see ./encryption). */
+  EncryptionType?: 'KMS';
 }
 
 export function toRecordOutput(shard: Shard, r: StoredRecord): RecordOutput {

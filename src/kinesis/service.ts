@@ -9,9 +9,13 @@ import {
   ResourceNotFoundException,
 } from '../protocol/errors.js';
 import { evenHashRanges } from './hash-key.js';
+import { Limits } from './limits/index.js';
+import { autoScale } from './on-demand-scaling.js';
+import { finishPendingReshard } from './resharding.js';
 import { IteratorCodec } from './shard-iterator.js';
 import type { Shard } from './shard.js';
 import { Stream } from './stream.js';
+import { FanOut } from './subscriptions.js';
 import type { KinesisSettings } from './settings.js';
 
 /** How an operation names a stream: by name, by ARN, or both (which must agree). */
@@ -43,14 +47,21 @@ export class Kinesis {
   /** Streams whose transitional status has a deadline; settled by tick() or on access. */
   private readonly pending = new Set<Stream>();
   iterators!: IteratorCodec;
+  /** Live SubscribeToShard subscriptions (enhanced fan-out). */
+  readonly fanOut: FanOut = new FanOut(this);
   private settling = new Map<Stream, Promise<void>>();
+
+  /** Per-shard throughput limits and control-plane call rates. */
+  readonly limits: Limits;
 
   constructor(
     readonly settings: KinesisSettings,
     readonly catalog: Catalog,
     readonly logs: LogStore,
     readonly clock: Clock,
-  ) {}
+  ) {
+    this.limits = new Limits(settings.limits, settings.accountId);
+  }
 
   async start(): Promise<void> {
     let secret = await this.catalog.getSetting('iterator-secret');
@@ -67,6 +78,7 @@ export class Kinesis {
   }
 
   async close(): Promise<void> {
+    this.fanOut.close();
     await Promise.allSettled([...this.settling.values()]);
     await this.logs.close();
     await this.catalog.close();
@@ -216,6 +228,7 @@ export class Kinesis {
     stream.meta = meta;
     stream.rebuild();
     if (meta.statusUntil !== undefined) this.pending.add(stream);
+    this.fanOut.streamChanged(stream.key);
   }
 
   /** The log of a shard, opened on first use. */
@@ -238,9 +251,10 @@ export class Kinesis {
     return log;
   }
 
-  /** Settles due transitions and applies retention to every stream. */
+  /** Settles due transitions and applies retention to every stream; splits busy ON_DEMAND shards. */
   async tick(): Promise<void> {
     for (const stream of [...this.pending]) await this.settle(stream);
+    await autoScale(this);
   }
 
   /** Applies retention to every shard of every stream (background, every minute). */
@@ -288,6 +302,10 @@ export class Kinesis {
       await this.catalog.deleteStream(meta.key);
       for (const shard of stream.shards) shard.log = undefined;
       await this.logs.dropStream(meta.key);
+      return;
+    }
+    if (meta.status === 'UPDATING' && (await finishPendingReshard(this, stream))) {
+      this.pending.delete(stream);
       return;
     }
     const next: StreamMeta = { ...meta, status: 'ACTIVE' };

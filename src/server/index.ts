@@ -4,7 +4,7 @@ import pino from 'pino';
 import type { ServeConfig } from '../config.js';
 import { kinesisOperations } from '../kinesis/operations/index.js';
 import { Kinesis } from '../kinesis/service.js';
-import { defaultKinesisSettings } from '../kinesis/settings.js';
+import { defaultKinesisSettings, quotaSettingsFromConfig } from '../kinesis/settings.js';
 import { kinesisShapes } from '../kinesis/shapes.js';
 import { UnknownOperationException } from '../protocol/errors.js';
 import { SqliteCatalog } from '../storage/embedded/catalog.js';
@@ -48,6 +48,11 @@ export async function startServer(config: ServeConfig, hooks: ServerHooks = {}):
       createStreamDelayMs: config.createStreamDelayMs,
       deleteStreamDelayMs: config.deleteStreamDelayMs,
       shardLimit: config.shardLimit,
+      ...quotaSettingsFromConfig(config),
+      consumerDelayMs: config.consumerDelayMs,
+      subscriptionHeartbeatMs: config.subscriptionHeartbeatMs,
+      subscriptionLifetimeMs: config.subscriptionLifetimeMs,
+      fanOutReadBytesPerSecond: config.fanOutReadBytesPerSecond,
     },
     catalog,
     logs,
@@ -107,6 +112,8 @@ export async function startServer(config: ServeConfig, hooks: ServerHooks = {}):
       closing ??= (async () => {
         clearInterval(ticker);
         clearInterval(trimmer);
+        // Event streams never finish on their own; end them so that connections can close.
+        kinesis.fanOut.close();
         await listener.close(5_000);
         await kinesis.close();
       })();

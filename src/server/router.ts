@@ -11,7 +11,9 @@ import {
   toAwsError,
 } from '../protocol/errors.js';
 import { decodeInput, encodeError, encodeOutput, formatOf, validate, type WireFormat } from '../protocol/index.js';
+import { EventStreamOutput } from '../protocol/eventstream.js';
 import type { StructureShape } from '../protocol/shape.js';
+import { sendEventStream } from './streaming.js';
 
 type Req = http.IncomingMessage | http2.Http2ServerRequest;
 type Res = http.ServerResponse | http2.Http2ServerResponse;
@@ -172,6 +174,13 @@ export function createRouter(services: ServiceBinding[], opts: RouterOptions) {
       const input = decodeInput(body, format, shape);
       validate(input, shape);
       const output = await service.handle(operation, input);
+      if (output instanceof EventStreamOutput) {
+        // An event stream (SubscribeToShard): the response goes on after this request is logged.
+        op = operation;
+        sendEventStream(req, res, output, format);
+        opts.log({ op, status: 200, ms: Number(process.hrtime.bigint() - started) / 1e6, requestId });
+        return;
+      }
       const out = encodeOutput(output as object | undefined, format);
       send(res, 200, out, CONTENT_TYPES[format]);
       op = operation;

@@ -40,6 +40,19 @@ export interface StreamMeta {
   warmThroughputMiBps?: number;
   tags: Record<string, string>;
   shards: ShardMeta[];
+  /** While a warm-throughput change is being applied: the value before it, and when it completes (epoch ms). */
+  warmThroughputPreviousMiBps?: number;
+  warmThroughputAppliedAt?: number;
+  /** The resource-based policy, verbatim as PutResourcePolicy received it. */
+  resourcePolicy?: string;
+  /** Epoch ms of the successful StartStreamEncryption and StopStreamEncryption calls of the last 24 hours. */
+  encryptionStarts?: number[];
+  encryptionStops?: number[];
+  /**
+   * When KMS encryption took effect and when it ended, alternately (epoch ms); an odd length means
+   * it is in effect. Tells GetRecords which records were written encrypted.
+   */
+  kmsPeriods?: number[];
 }
 
 export interface Catalog {

@@ -37,6 +37,8 @@ export async function startTestServer(
     dataDir,
     createStreamDelayMs: 0,
     deleteStreamDelayMs: 0,
+    // Tests that are not about throughput limits must not trip them; those that are turn them on.
+    limits: 'off',
     ...overrides,
   };
   const server = await startServer(config, { clock: opts.clock, logger: pino({ level: 'silent' }) });
@@ -82,7 +84,7 @@ export interface ChildServer {
 export function spawnServer(dataDir: string, args: string[] = []): Promise<ChildServer> {
   const child = spawn(
     process.execPath,
-    [CLI, 'serve', '--port', '0', '--data-dir', dataDir, '--create-stream-ms', '0', '--delete-stream-ms', '0', '--log-level', 'warn', ...args],
+    [CLI, 'serve', '--port', '0', '--data-dir', dataDir, '--create-stream-ms', '0', '--delete-stream-ms', '0', '--limits', 'off', '--log-level', 'warn', ...args],
     { env: { ...process.env, TRIBUTARY_ANNOUNCE: '1' }, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

@@ -1,3 +1,4 @@
+import { releaseConsumersForDeletion } from '../consumers.js';
 import type { StreamRef } from '../service.js';
 import { defineOperation } from './operation.js';
 
@@ -7,6 +8,8 @@ interface Input extends StreamRef {
 
 export const deleteStream = defineOperation<Input, void>('DeleteStream', async (k, input) => {
   const stream = await k.resolve(input);
+  await releaseConsumersForDeletion(k, stream, input.EnforceConsumerDeletion === true);
   await k.deleteStream(stream);
+  k.fanOut.streamChanged(stream.key);
   return undefined;
 });

@@ -1,5 +1,7 @@
+import { consumerCount } from '../consumers.js';
 import { enhancedMonitoring, streamModeDetails } from '../describe.js';
 import type { StreamRef } from '../service.js';
+import { warmThroughput } from '../warm-throughput.js';
 import { defineOperation } from './operation.js';
 
 export const describeStreamSummary = defineOperation<StreamRef, unknown>('DescribeStreamSummary', async (k, input) => {
@@ -18,13 +20,10 @@ export const describeStreamSummary = defineOperation<StreamRef, unknown>('Descri
       EncryptionType: m.encryptionType,
       KeyId: m.keyId,
       OpenShardCount: m.status === 'CREATING' ? 0 : stream.openShards.length,
-      ConsumerCount: 0,
+      ConsumerCount: await consumerCount(k, stream),
       MaxRecordSizeInKiB: m.maxRecordSizeKiB,
       RecordDistributionStrategy: m.mode === 'ON_DEMAND' ? m.recordDistribution : undefined,
-      WarmThroughput:
-        m.warmThroughputMiBps === undefined
-          ? undefined
-          : { TargetMiBps: m.warmThroughputMiBps, CurrentMiBps: m.warmThroughputMiBps },
+      WarmThroughput: warmThroughput(m, k.now),
     },
   };
 });

@@ -1,4 +1,5 @@
 import { ExpiredIteratorException, InvalidArgumentException, ResourceNotFoundException } from '../../protocol/errors.js';
+import { markEncryptedRecords } from '../encryption.js';
 import { toRecordOutput } from '../records.js';
 import type { StreamRef } from '../service.js';
 import { shardIdOf } from '../shard.js';
@@ -45,20 +46,28 @@ export const getRecords = defineOperation<Input, unknown>('GetRecords', async (k
       `Shard ${shardIdOf(pos.shardIndex)} in stream ${name} under account ${k.settings.accountId} does not exist`,
     );
   }
+  k.limits.beforeGetRecords(stream, shard, now);
   const log = await k.retainedLog(stream, shard);
-  const end = shard.meta.endOffset;
+  // A closed shard ends at its end offset (or sooner, if a crash took acknowledged-but-unsynced records).
+  const end = shard.meta.endOffset === undefined ? undefined : Math.min(shard.meta.endOffset, log.nextOffset);
   let limit = input.Limit ?? 10_000;
   if (end !== undefined) limit = Math.max(0, Math.min(limit, end - pos.offset));
   const read = limit > 0 ? await log.read(pos.offset, limit, MAX_RESPONSE_BYTES) : undefined;
   const records = read ? read.records : [];
+  if (read) k.limits.afterGetRecords(stream, shard, read.bytes, now);
   const next = read ? read.nextOffset : Math.max(pos.offset, log.startOffset);
   const tip = end ?? log.nextOffset;
-  const behind = next < tip ? millisBehind(now, await log.timestampAt(next)) : 0;
+  // At the end of a closed shard, the consumer is as far behind as the shard has been closed.
+  const behind =
+    next < tip ? millisBehind(now, await log.timestampAt(next)) : end !== undefined ? Math.max(0, now - shard.meta.closedAt!) : 0;
+  const outputs = records.map((r) => toRecordOutput(shard, r));
+  markEncryptedRecords(stream.meta, outputs);
   const output: Record<string, unknown> = {
-    Records: records.map((r) => toRecordOutput(shard, r)),
+    Records: outputs,
     MillisBehindLatest: behind,
   };
-  if (end !== undefined && next >= end) {
+  // The end of a closed shard is reported by a call that finds nothing more to return.
+  if (end !== undefined && records.length === 0 && next >= end) {
     output.ChildShards = stream.shards
       .filter((c) => c.meta.parentIndex === shard.index || c.meta.adjacentParentIndex === shard.index)
       .map((c) => ({

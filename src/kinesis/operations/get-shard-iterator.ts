@@ -38,6 +38,7 @@ export const getShardIterator = defineOperation<Input, unknown>('GetShardIterato
   const stream = await resolveStream(k, input, shardId);
   const shard = index === undefined || stream.meta.status === 'CREATING' ? undefined : stream.shard(index);
   if (!shard) throw shardNotFound(k, shardId, stream.name);
+  k.limits.beforeGetShardIterator(stream, shard, k.now);
   const seqText = input.StartingSequenceNumber;
   if (seqText !== undefined && (type === 'TRIM_HORIZON' || type === 'LATEST' || type === 'AT_TIMESTAMP')) {
     throw new InvalidArgumentException(

@@ -32,9 +32,12 @@ interface Token extends Record<string, unknown> {
   f?: { Type: FilterType; ShardId?: string; Timestamp?: number };
 }
 
-/** Was the shard open at time `t` (ms)? */
+/**
+ * Was the shard open at time `t` (ms)? A shard is open from its creation up to, not including, its
+ * close, which is its children's creation: at any instant exactly one generation covers each key.
+ */
 function openAt(shard: Shard, t: number): boolean {
-  return shard.meta.createdAt <= t && (shard.meta.closedAt === undefined || shard.meta.closedAt >= t);
+  return shard.meta.createdAt <= t && (shard.meta.closedAt === undefined || t < shard.meta.closedAt);
 }
 
 function applyFilter(stream: Stream, shards: Shard[], filter: Token['f'], now: number): Shard[] {
@@ -57,7 +60,7 @@ function applyFilter(stream: Stream, shards: Shard[], filter: Token['f'], now: n
     }
     case 'FROM_TIMESTAMP': {
       const t = Math.max(filter.Timestamp!, horizon);
-      return shards.filter((s) => s.isOpen || s.meta.closedAt! >= t);
+      return shards.filter((s) => s.isOpen || s.meta.closedAt! > t);
     }
   }
 }

@@ -1,4 +1,5 @@
 import { InvalidArgumentException, ValidationException } from '../../protocol/errors.js';
+import { writeEncryption } from '../encryption.js';
 import { checkRecordSize, putEntries } from '../records.js';
 import { decodeSequenceNumber } from '../sequence-number.js';
 import type { StreamRef } from '../service.js';
@@ -32,9 +33,10 @@ export const putRecord = defineOperation<Input, unknown>('PutRecord', async (k, 
     // newly written record's number already exceeds any valid earlier one from its shard.
   }
   const [result] = await putEntries(k, stream, [input]);
+  if (result!.throttled) throw k.limits.writeThrottled(stream, result!.shard);
   return {
     ShardId: result!.shard.id,
     SequenceNumber: result!.sequenceNumber,
-    EncryptionType: stream.meta.encryptionType === 'KMS' ? 'KMS' : undefined,
+    EncryptionType: writeEncryption(stream.meta, k.now),
   };
 });

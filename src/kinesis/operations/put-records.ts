@@ -1,5 +1,6 @@
 import { InvalidArgumentException, ValidationException } from '../../protocol/errors.js';
 import { MAX_VIOLATIONS } from '../../protocol/validate.js';
+import { writeEncryption } from '../encryption.js';
 import { checkRecordSize, PUT_RECORDS_MAX_BYTES, putEntries, type PutEntry } from '../records.js';
 import type { StreamRef } from '../service.js';
 import type { Stream } from '../stream.js';
@@ -38,9 +39,15 @@ export const putRecords = defineOperation<Input, unknown>('PutRecords', async (k
     throw new InvalidArgumentException(`Records size exceeds 10 MB limit`);
   }
   const results = await putEntries(k, stream, input.Records);
+  let failed = 0;
+  const records = results.map((r) => {
+    if (!r.throttled) return { SequenceNumber: r.sequenceNumber, ShardId: r.shard.id };
+    failed++;
+    return { ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: k.limits.writeThrottledMessage(stream, r.shard) };
+  });
   return {
-    FailedRecordCount: 0,
-    Records: results.map((r) => ({ SequenceNumber: r.sequenceNumber, ShardId: r.shard.id })),
-    EncryptionType: stream.meta.encryptionType === 'KMS' ? 'KMS' : undefined,
+    FailedRecordCount: failed,
+    Records: records,
+    EncryptionType: writeEncryption(stream.meta, k.now),
   };
 });

@@ -1,0 +1,12 @@
+import { resolveResource } from '../resources.js';
+import { defineOperation } from './operation.js';
+
+interface Input {
+  ResourceARN: string;
+}
+
+/** A resource without a policy answers with an empty policy document, as AWS does. */
+export const getResourcePolicy = defineOperation<Input, unknown>('GetResourcePolicy', async (k, input) => {
+  const resource = await resolveResource(k, input.ResourceARN);
+  return { Policy: resource.policy() ?? '{}' };
+});

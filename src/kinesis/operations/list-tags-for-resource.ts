@@ -1,0 +1,12 @@
+import { resolveResource } from '../resources.js';
+import { sortedTags } from '../tags.js';
+import { defineOperation } from './operation.js';
+
+interface Input {
+  ResourceARN: string;
+}
+
+export const listTagsForResource = defineOperation<Input, unknown>('ListTagsForResource', async (k, input) => {
+  const resource = await resolveResource(k, input.ResourceARN);
+  return { Tags: sortedTags(resource.tags()) };
+});

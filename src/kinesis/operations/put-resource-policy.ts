@@ -1,0 +1,16 @@
+import { checkPolicyDocument } from '../resource-policy.js';
+import { resolveResource } from '../resources.js';
+import { defineOperation } from './operation.js';
+
+interface Input {
+  ResourceARN: string;
+  Policy: string;
+}
+
+export const putResourcePolicy = defineOperation<Input, void>('PutResourcePolicy', async (k, input) => {
+  const resource = await resolveResource(k, input.ResourceARN);
+  resource.checkChangeable(k);
+  checkPolicyDocument(input.Policy);
+  await resource.change(k, (current) => ({ ...current, policy: input.Policy }));
+  return undefined;
+});

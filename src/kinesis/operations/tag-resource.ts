@@ -1,0 +1,13 @@
+import { resolveResource } from '../resources.js';
+import { addTags } from '../tags.js';
+import { defineOperation } from './operation.js';
+
+interface Input {
+  ResourceARN: string;
+  Tags: Record<string, string>;
+}
+
+export const tagResource = defineOperation<Input, void>('TagResource', async (k, input) => {
+  await addTags(k, await resolveResource(k, input.ResourceARN), input.Tags);
+  return undefined;
+});

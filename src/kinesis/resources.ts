@@ -1,0 +1,80 @@
+import { ResourceNotFoundException } from '../protocol/errors.js';
+import type { StreamMeta } from '../storage/catalog.js';
+import type { Kinesis } from './service.js';
+import { changeStream, requireStatus } from './stream-state.js';
+import type { Stream } from './stream.js';
+
+/**
+ * A resource that carries tags and a resource policy: a stream, or (once the service keeps
+ * them) a registered consumer. Tag and policy operations work on this, whatever the ARN named.
+ */
+export interface Resource {
+  readonly arn: string;
+  /** How messages name it: "stream orders". */
+  readonly label: string;
+  readonly stream: Stream;
+  tags(): Readonly<Record<string, string>>;
+  policy(): string | undefined;
+  /** Refuses a change while the resource is being created or deleted. */
+  checkChangeable(k: Kinesis): void;
+  /**
+   * Applies a change to the tags and the policy: `change` gets the current ones and returns the
+   * new ones (or undefined for no change), or throws to refuse.
+   */
+  change(k: Kinesis, change: (current: ResourceState) => ResourceState | undefined): Promise<void>;
+}
+
+export interface ResourceState {
+  tags: Readonly<Record<string, string>>;
+  policy: string | undefined;
+}
+
+export function streamResource(stream: Stream): Resource {
+  return {
+    arn: stream.arn,
+    label: `stream ${stream.name}`,
+    stream,
+    tags: () => stream.meta.tags,
+    policy: () => stream.meta.resourcePolicy,
+    checkChangeable: (k) => requireStatus(k, stream, 'ACTIVE', 'UPDATING'),
+    async change(k, apply) {
+      await changeStream(k, stream, (meta) => {
+        const next = apply({ tags: meta.tags, policy: meta.resourcePolicy });
+        if (next === undefined) return undefined;
+        const doc: StreamMeta = { ...meta, tags: { ...next.tags } };
+        if (next.policy === undefined) delete doc.resourcePolicy;
+        else doc.resourcePolicy = next.policy;
+        return doc;
+      });
+    },
+  };
+}
+
+const CONSUMER_ARN = /^(arn:aws[a-z-]*:kinesis:[^:]*:\d{12}:stream\/[a-zA-Z0-9_.-]+)\/consumer\/([a-zA-Z0-9_.-]+):(\d+)$/;
+
+/**
+ * The consumer a consumer ARN names, as a Resource; undefined when there is no such consumer.
+ * Tags and policies of consumers are not served yet, so every consumer ARN is answered as not
+ * found; this is the one place that looks consumers up for tag and policy operations.
+ */
+function consumerResource(_k: Kinesis, _stream: Stream, _consumerName: string, _createdSeconds: number): Resource | undefined {
+  return undefined;
+}
+
+/** The stream or consumer an ARN of a tag or policy operation names; ResourceNotFoundException if none. */
+export async function resolveResource(k: Kinesis, arn: string): Promise<Resource> {
+  const consumer = CONSUMER_ARN.exec(arn);
+  if (consumer) {
+    const notFound = new ResourceNotFoundException(`Consumer ${arn} not found.`);
+    const stream = await k.resolve({ StreamARN: consumer[1] }).catch((err: unknown) => {
+      throw err instanceof ResourceNotFoundException ? notFound : err;
+    });
+    const found = consumerResource(k, stream, consumer[2]!, Number(consumer[3]));
+    if (!found) throw notFound;
+    return found;
+  }
+  if (/^arn:aws[a-z-]*:kinesis:[^:]*:\d{12}:stream\//.test(arn)) {
+    return streamResource(await k.resolve({ StreamARN: arn }));
+  }
+  throw new ResourceNotFoundException(`Resource ${arn} not found.`);
+}

@@ -1,0 +1,48 @@
+import { ResourceInUseException } from '../protocol/errors.js';
+import type { StreamMeta, StreamStatus } from '../storage/catalog.js';
+import type { Kinesis } from './service.js';
+import type { Stream } from './stream.js';
+
+/**
+ * Refuses an operation on a stream whose status is not one of `allowed` (ACTIVE unless given),
+ * with AWS's ResourceInUseException.
+ */
+export function requireStatus(k: Kinesis, stream: Stream, ...allowed: StreamStatus[]): void {
+  const status = stream.meta.status;
+  if (allowed.length === 0 ? status === 'ACTIVE' : allowed.includes(status)) return;
+  throw new ResourceInUseException(
+    `Stream ${stream.name} under account ${k.settings.accountId} not ACTIVE, instead in state ${status}`,
+  );
+}
+
+const queues = new WeakMap<Stream, Promise<unknown>>();
+
+/**
+ * Changes a stream's catalog document: `change` gets the current document and returns the new
+ * one (or undefined to leave it as it is), and may throw to refuse. Changes to one stream run one
+ * at a time, each on the document the previous one wrote, so concurrent requests do not undo each
+ * other's work.
+ */
+export function changeStream(
+  k: Kinesis,
+  stream: Stream,
+  change: (meta: StreamMeta) => StreamMeta | undefined,
+): Promise<StreamMeta> {
+  const previous = queues.get(stream) ?? Promise.resolve();
+  const run = previous.then(
+    () => apply(k, stream, change),
+    () => apply(k, stream, change),
+  );
+  queues.set(
+    stream,
+    run.catch(() => undefined),
+  );
+  return run;
+}
+
+async function apply(k: Kinesis, stream: Stream, change: (meta: StreamMeta) => StreamMeta | undefined): Promise<StreamMeta> {
+  const next = change(stream.meta);
+  if (next === undefined) return stream.meta;
+  await k.update(stream, next);
+  return next;
+}
