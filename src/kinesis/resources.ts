@@ -1,5 +1,6 @@
 import { ResourceNotFoundException } from '../protocol/errors.js';
 import type { StreamMeta } from '../storage/catalog.js';
+import { consumerResource } from './consumers.js';
 import type { Kinesis } from './service.js';
 import { changeStream, requireStatus } from './stream-state.js';
 import type { Stream } from './stream.js';
@@ -51,15 +52,6 @@ export function streamResource(stream: Stream): Resource {
 }
 
 const CONSUMER_ARN = /^(arn:aws[a-z-]*:kinesis:[^:]*:\d{12}:stream\/[a-zA-Z0-9_.-]+)\/consumer\/([a-zA-Z0-9_.-]+):(\d+)$/;
-
-/**
- * The consumer a consumer ARN names, as a Resource; undefined when there is no such consumer.
- * Tags and policies of consumers are not served yet, so every consumer ARN is answered as not
- * found; this is the one place that looks consumers up for tag and policy operations.
- */
-function consumerResource(_k: Kinesis, _stream: Stream, _consumerName: string, _createdSeconds: number): Resource | undefined {
-  return undefined;
-}
 
 /** The stream or consumer an ARN of a tag or policy operation names; ResourceNotFoundException if none. */
 export async function resolveResource(k: Kinesis, arn: string): Promise<Resource> {
