@@ -1,5 +1,4 @@
 import {
-  InvalidArgumentException,
   LimitExceededException,
   ResourceInUseException,
   ResourceNotFoundException,
@@ -7,94 +6,14 @@ import {
 import { EventStreamOutput } from '../../protocol/eventstream.js';
 import type { ShardLog } from '../../storage/types.js';
 import { consumerArn, consumerNotFoundByArn, consumersOf, parseConsumerArn } from '../consumers.js';
-import { decodeSequenceNumber, offsetFor } from '../sequence-number.js';
-import type { Kinesis } from '../service.js';
+import { shardNotFound, startingOffset, type PositionType } from '../starting-position.js';
 import { shardIdOf, shardIndexOf, type Shard } from '../shard.js';
-import type { Stream } from '../stream.js';
 import { defineOperation } from './operation.js';
-
-type PositionType = 'AT_SEQUENCE_NUMBER' | 'AFTER_SEQUENCE_NUMBER' | 'TRIM_HORIZON' | 'LATEST' | 'AT_TIMESTAMP';
 
 interface Input {
   ConsumerARN: string;
   ShardId: string;
   StartingPosition: { Type: PositionType; SequenceNumber?: string; Timestamp?: Date };
-}
-
-function shardNotFound(k: Kinesis, shardId: string, streamName: string) {
-  return new ResourceNotFoundException(
-    `Shard ${shardId} in stream ${streamName} under account ${k.settings.accountId} does not exist`,
-  );
-}
-
-/**
- * The log offset a StartingPosition names, by the same rules as GetShardIterator's iterator types:
- * TRIM_HORIZON the oldest retained record, LATEST just after the newest, AT/AFTER_SEQUENCE_NUMBER at
- * or after a record of this shard, AT_TIMESTAMP the first record that arrived at or after the time.
- */
-async function startingOffset(k: Kinesis, stream: Stream, shard: Shard, log: ShardLog, input: Input): Promise<number> {
-  const account = k.settings.accountId;
-  const { Type: type, SequenceNumber: seqText, Timestamp: timestamp } = input.StartingPosition;
-  if (seqText !== undefined && (type === 'TRIM_HORIZON' || type === 'LATEST' || type === 'AT_TIMESTAMP')) {
-    throw new InvalidArgumentException(
-      'Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber or ' +
-        '(2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. ' +
-        `Request specified ${type} and also a StartingSequenceNumber.`,
-    );
-  }
-  if (seqText === undefined && (type === 'AT_SEQUENCE_NUMBER' || type === 'AFTER_SEQUENCE_NUMBER')) {
-    throw new InvalidArgumentException(
-      'Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber or ' +
-        '(2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. ' +
-        `Request specified ${type} and no StartingSequenceNumber.`,
-    );
-  }
-  const end = shard.meta.endOffset ?? log.nextOffset;
-  switch (type) {
-    case 'TRIM_HORIZON':
-      return log.startOffset;
-    case 'LATEST':
-      return end;
-    case 'AT_TIMESTAMP': {
-      if (timestamp === undefined) {
-        throw new InvalidArgumentException(
-          'Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. Current request has no timestamp parameter.',
-        );
-      }
-      const ts = timestamp.getTime();
-      const now = k.now;
-      if (ts > now) {
-        throw new InvalidArgumentException(
-          `The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. ` +
-            `timestampInMillis: ${ts}, currentTimestampInMillis: ${now}`,
-        );
-      }
-      return Math.min(await log.offsetAtTimestamp(ts), end);
-    }
-    default: {
-      const seq = decodeSequenceNumber(seqText!);
-      if (!seq) {
-        throw new InvalidArgumentException(
-          `StartingSequenceNumber ${seqText} used in SubscribeToShard on shard ${shard.id} in stream ${stream.name} ` +
-            `under account ${account} is invalid.`,
-        );
-      }
-      if (seq.shardIndex !== shard.index) {
-        throw new InvalidArgumentException(
-          `Invalid StartingSequenceNumber. It encodes ${shardIdOf(seq.shardIndex)}, while it was used in a call to a ` +
-            `shard with ${shard.id}`,
-        );
-      }
-      if (seq.shardCreatedSeconds !== shard.seq.createdSeconds) {
-        throw new InvalidArgumentException(
-          `StartingSequenceNumber ${seqText} used in SubscribeToShard on shard ${shard.id} in stream ${stream.name} ` +
-            `under account ${account} is invalid because it did not come from this stream.`,
-        );
-      }
-      const at = offsetFor(seq, type === 'AFTER_SEQUENCE_NUMBER');
-      return at > BigInt(end) ? end : Math.max(Number(at), log.startOffset);
-    }
-  }
 }
 
 /**
@@ -136,7 +55,8 @@ export const subscribeToShard = defineOperation<Input, EventStreamOutput>('Subsc
   const shard = index === undefined || stream.meta.status === 'CREATING' ? undefined : stream.shard(index);
   if (!shard) throw shardNotFound(k, shardId, stream.name);
   const log = await k.retainedLog(stream, shard);
-  const position = await startingOffset(k, stream, shard, log, input);
+  const { Type: type, SequenceNumber: sequenceNumber, Timestamp: timestamp } = input.StartingPosition;
+  const position = await startingOffset(k, stream, shard, log, { type, sequenceNumber, timestamp }, 'SubscribeToShard');
   const continuation = await continuationBefore(shard, log, position);
 
   const gateKey = `${stream.key}\u0000${consumer.name}\u0000${consumer.createdAt}\u0000${shard.index}`;
