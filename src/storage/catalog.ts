@@ -55,6 +55,20 @@ export interface StreamMeta {
   kmsPeriods?: number[];
 }
 
+/**
+ * A document with its revision. Every write of a document gives it a new, higher revision, so a
+ * writer that read revision r can ask to write only if nobody else wrote it since (compare-and-set).
+ */
+export interface Revisioned<T> {
+  value: T;
+  revision: number;
+}
+
+/** A compare-and-set write found the document at another revision than the one expected. */
+export class CatalogConflictError extends Error {
+  override name = 'CatalogConflictError';
+}
+
 export interface Catalog {
   loadStreams(): Promise<StreamMeta[]>;
   /** Inserts or replaces a stream document. */
@@ -62,5 +76,41 @@ export interface Catalog {
   deleteStream(key: string): Promise<void>;
   getSetting(name: string): Promise<string | undefined>;
   putSetting(name: string, value: string): Promise<void>;
+  /** A stream document and its revision, or undefined when there is none. */
+  getStream(key: string): Promise<Revisioned<StreamMeta> | undefined>;
+  /**
+   * Writes a stream document only if it is still at `revision` (0: only if there is none);
+   * resolves to its new revision, or rejects with CatalogConflictError.
+   */
+  putStreamIf(stream: StreamMeta, revision: number): Promise<number>;
+  /** A setting and its revision, or undefined when it is not set. */
+  getSettingRevisioned(name: string): Promise<Revisioned<string> | undefined>;
+  /** Writes a setting only if it is still at `revision` (0: only if it is not set), as putStreamIf. */
+  putSettingIf(name: string, value: string, revision: number): Promise<number>;
   close(): Promise<void>;
+}
+
+/**
+ * Read-modify-write of one stream document that no concurrent writer can undo: `change` gets the
+ * current document (undefined when there is none) and returns the new one, or undefined to leave it
+ * as it is; on a conflict it runs again on the newer document. Resolves to the document as stored.
+ */
+export async function updateStream(
+  catalog: Catalog,
+  key: string,
+  change: (current: StreamMeta | undefined) => StreamMeta | undefined,
+  maxAttempts = 100,
+): Promise<StreamMeta | undefined> {
+  for (let attempt = 1; ; attempt++) {
+    const current = await catalog.getStream(key);
+    const next = change(current?.value);
+    if (next === undefined) return current?.value;
+    if (next.key !== key) throw new TypeError(`updateStream(${key}) returned the document of ${next.key}`);
+    try {
+      await catalog.putStreamIf(next, current?.revision ?? 0);
+      return next;
+    } catch (err) {
+      if (!(err instanceof CatalogConflictError) || attempt >= maxAttempts) throw err;
+    }
+  }
 }

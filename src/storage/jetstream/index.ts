@@ -1,0 +1,4 @@
+export { connectJetStream, createJetStreamLogStore, JetStreamLogStore, DEFAULT_PREFIX, type JetStreamConnection, type JetStreamOptions } from './store.js';
+export { JetStreamShardLog } from './shard-log.js';
+export { JetStreamCatalog } from './catalog.js';
+export { openJetStreamStorage, parseNatsServers, type JetStreamStorage } from './storage.js';

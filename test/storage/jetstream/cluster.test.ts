@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { connectJetStream, createJetStreamLogStore, type JetStreamConnection, type JetStreamLogStore } from '../../../src/storage/jetstream/index.js';
+import type { RecordInput } from '../../../src/storage/types.js';
+import { skipWithoutNats, startNatsCluster, type NatsCluster } from './nats-server.js';
+
+function rec(i: number): RecordInput {
+  return { partitionKey: `k${i}`, data: Buffer.from(`v${i}`) };
+}
+
+/** Retries `fn` while the cluster elects its JetStream leaders. */
+async function eventually<T>(fn: () => Promise<T>, ms = 30_000): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (Date.now() > until) throw err;
+      await sleep(250);
+    }
+  }
+}
+
+describe('JetStream shard log on a 3-node cluster', { skip: skipWithoutNats() }, () => {
+  let cluster: NatsCluster;
+  let conn: JetStreamConnection;
+  let store: JetStreamLogStore;
+
+  before(async () => {
+    cluster = await startNatsCluster(3);
+    conn = await connectJetStream({ servers: cluster.urls, replicas: 3 });
+    store = await eventually(() => createJetStreamLogStore(conn));
+  });
+
+  after(async () => {
+    await store?.close();
+    await conn?.close();
+    await cluster?.destroy();
+  });
+
+  test('a cluster of three gets three replicas by default', async () => {
+    const auto = await connectJetStream({ servers: [cluster.urls[0]], replicas: 0 });
+    try {
+      assert.equal(auto.replicas, 3);
+    } finally {
+      await auto.close();
+    }
+  });
+
+  test('replicates each shard three ways and keeps appending when its leader stops', async () => {
+    const log = await eventually(() => store.open('clustered~00000001', 0));
+    const info = await store.ctx.jsm.streams.info(log.name);
+    assert.equal(info.config.num_replicas, 3);
+    for (let i = 0; i < 50; i++) await log.append([rec(i)], 1000 + i);
+
+    const leader = info.cluster?.leader;
+    const index = cluster.names.indexOf(String(leader));
+    assert.ok(index >= 0, `leader ${leader}`);
+    await cluster.servers[index].stop();
+    // The connection moves to another server; appends go on once a new leader is elected.
+    for (let i = 50; i < 100; i++) await eventually(() => log.append([rec(i)], 1000 + i));
+    const records = [];
+    for (let at = 0; ; ) {
+      const r = await eventually(() => log.read(at, 1000, 1 << 20));
+      if (r.records.length === 0) break;
+      records.push(...r.records);
+      at = r.nextOffset;
+    }
+    assert.deepEqual(
+      records.map((r) => `${r.offset}:${r.data}`),
+      Array.from({ length: 100 }, (_, i) => `${i}:v${i}`),
+    );
+  });
+});
