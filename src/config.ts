@@ -31,6 +31,19 @@ export interface ServeConfig {
   shardReadCallsPerSecond: number;
   shardIteratorCallsPerSecond: number;
   controlPlaneRates: string;
+  storage: 'embedded' | 'jetstream';
+  nats: string;
+  natsReplicas: number;
+  natsPrefix: string;
+  credentials: string;
+  tls: string;
+  tlsCert: string;
+  tlsKey: string;
+  masterKeyFile: string;
+  keyDir: string;
+  requestTimeoutMs: number;
+  headersTimeoutMs: number;
+  idleTimeoutMs: number;
 }
 
 export const defaultConfig: ServeConfig = {
@@ -61,6 +74,19 @@ export const defaultConfig: ServeConfig = {
   shardReadCallsPerSecond: 5,
   shardIteratorCallsPerSecond: 5,
   controlPlaneRates: '',
+  storage: 'embedded',
+  nats: 'nats://127.0.0.1:4222',
+  natsReplicas: 0,
+  natsPrefix: 'TRIB',
+  credentials: '',
+  tls: 'off',
+  tlsCert: '',
+  tlsKey: '',
+  masterKeyFile: '',
+  keyDir: '',
+  requestTimeoutMs: 120_000,
+  headersTimeoutMs: 60_000,
+  idleTimeoutMs: 120_000,
 };
 
 /** One line per setting: flag, environment variable, meaning. Shown by `serve --help` and the README. */
@@ -154,6 +180,69 @@ export const configDocs: Record<keyof ServeConfig, { flag: string; env: string; 
     env: 'TRIBUTARY_CONTROL_PLANE_RATES',
     help: 'Operation=calls-per-second pairs, comma-separated, replacing the AWS rate of those operations; 0 for no limit',
   },
+  storage: {
+    flag: '--storage <engine>',
+    env: 'TRIBUTARY_STORAGE',
+    help: 'embedded: segment files and a SQLite catalog in --data-dir; jetstream: a NATS JetStream cluster (see --nats)',
+  },
+  nats: {
+    flag: '--nats <urls>',
+    env: 'TRIBUTARY_NATS',
+    help: 'comma-separated nats:// URLs of the JetStream cluster (--storage jetstream); its max_payload bounds one append to a shard',
+  },
+  natsReplicas: {
+    flag: '--nats-replicas <count>',
+    env: 'TRIBUTARY_NATS_REPLICAS',
+    help: 'replicas of the JetStream streams and buckets; 0 picks 3, or 1 when the cluster has a single server',
+  },
+  natsPrefix: {
+    flag: '--nats-prefix <name>',
+    env: 'TRIBUTARY_NATS_PREFIX',
+    help: 'starts the names of the JetStream streams and buckets, so several Tributary deployments can share a cluster',
+  },
+  credentials: {
+    flag: '--credentials <file>',
+    env: 'TRIBUTARY_CREDENTIALS',
+    help:
+      'JSON list of { accessKeyId, secretAccessKey, principal, sessionTokens?, policies? }: SigV4 signatures are then verified ' +
+      'and requests authorized by IAM policies; without it (development mode) any well-formed signature is accepted',
+  },
+  tls: {
+    flag: '--tls <mode>',
+    env: 'TRIBUTARY_TLS',
+    help: 'off: plain HTTP unless --tls-cert/--tls-key are given; self-signed: HTTPS with a certificate made once (with openssl) and kept in <data-dir>/tls',
+  },
+  tlsCert: {
+    flag: '--tls-cert <file>',
+    env: 'TRIBUTARY_TLS_CERT',
+    help: 'PEM certificate (chain) to serve HTTPS with, HTTP/2 and HTTP/1.1 by ALPN on the same port; plaintext is then refused',
+  },
+  tlsKey: { flag: '--tls-key <file>', env: 'TRIBUTARY_TLS_KEY', help: 'PEM private key of --tls-cert' },
+  masterKeyFile: {
+    flag: '--master-key-file <file>',
+    env: 'TRIBUTARY_MASTER_KEY_FILE',
+    help: 'master key for encryption at rest: 32 random bytes in base64; without it one is generated in --key-dir',
+  },
+  keyDir: {
+    flag: '--key-dir <path>',
+    env: 'TRIBUTARY_KEY_DIR',
+    help: 'where a generated master key is kept (master.key, mode 0600); default <data-dir>/keys, apart from the segment files',
+  },
+  requestTimeoutMs: {
+    flag: '--request-timeout-ms <ms>',
+    env: 'TRIBUTARY_REQUEST_TIMEOUT_MS',
+    help: 'time an HTTP/1.1 client has to send a whole request (headers and body); 0 for none',
+  },
+  headersTimeoutMs: {
+    flag: '--headers-timeout-ms <ms>',
+    env: 'TRIBUTARY_HEADERS_TIMEOUT_MS',
+    help: "time an HTTP/1.1 client has to send a request's headers, and any client its first bytes or TLS handshake",
+  },
+  idleTimeoutMs: {
+    flag: '--idle-timeout-ms <ms>',
+    env: 'TRIBUTARY_IDLE_TIMEOUT_MS',
+    help: 'an HTTP/2 connection with no request or response traffic for this long is closed (pings do not count); 0 for never',
+  },
 };
 
 function coerce<K extends keyof ServeConfig>(key: K, raw: unknown): ServeConfig[K] {
@@ -169,6 +258,9 @@ function coerce<K extends keyof ServeConfig>(key: K, raw: unknown): ServeConfig[
   }
   if (key === 'accountId' && !/^\d{12}$/.test(s)) throw new Error(`--account-id: must be 12 digits, not ${s}`);
   if (key === 'limits' && s !== 'on' && s !== 'off') throw new Error(`--limits: must be on or off, not ${s}`);
+  if (key === 'natsPrefix' && !/^[A-Za-z0-9-]+$/.test(s)) throw new Error(`--nats-prefix: letters, digits and - only, not ${s}`);
+  if (key === 'storage' && s !== 'embedded' && s !== 'jetstream') throw new Error(`--storage: must be embedded or jetstream, not ${s}`);
+  if (key === 'tls' && s !== 'off' && s !== 'self-signed') throw new Error(`--tls: must be off or self-signed, not ${s}`);
   if (key === 'controlPlaneRates') parseOperationRates(s);
   return s as ServeConfig[K];
 }

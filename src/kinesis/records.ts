@@ -1,6 +1,7 @@
 import { hash, randomBytes } from 'node:crypto';
 import { InvalidArgumentException, ValidationException } from '../protocol/errors.js';
 import type { RecordInput, StoredRecord } from '../storage/types.js';
+import { sealForShard } from './at-rest.js';
 import { HASH_KEY_MAX } from './hash-key.js';
 import type { ShardLimits } from './limits/index.js';
 import type { Kinesis } from './service.js';
@@ -101,7 +102,7 @@ export async function putEntries(k: Kinesis, stream: Stream, entries: readonly P
   await Promise.all(
     [...groups].map(async ([shard, g]) => {
       if (g.inputs.length === 0) return;
-      const appended = await appendToShard(k, stream, shard, g.inputs, now);
+      const appended = await appendToShard(k, stream, shard, sealForShard(k, stream, shard.index, g.inputs, now), now);
       if (!appended) {
         (reroute ??= []).push(...g.positions);
         return;
@@ -134,10 +135,13 @@ export interface RecordOutput {
 }
 
 export function toRecordOutput(shard: Shard, r: StoredRecord): RecordOutput {
-  return {
+  const out: RecordOutput = {
     SequenceNumber: shard.seq.encode(r.offset, r.timestamp),
     ApproximateArrivalTimestamp: new Date(r.timestamp),
     Data: r.data,
     PartitionKey: r.partitionKey === '' ? undefined : r.partitionKey,
   };
+  // A record stored encrypted (and opened by ./at-rest before it gets here).
+  if (r.sealed === true) out.EncryptionType = 'KMS';
+  return out;
 }

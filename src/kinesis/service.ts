@@ -310,7 +310,9 @@ export class Kinesis {
     }
     const next: StreamMeta = { ...meta, status: 'ACTIVE' };
     delete next.statusUntil;
-    this.pending.delete(stream);
+    // The stream stays pending until the catalog has the new status, so that a request arriving
+    // meanwhile waits for this transition instead of seeing the old status.
     await this.update(stream, next);
+    if (stream.meta.statusUntil === undefined) this.pending.delete(stream);
   }
 }

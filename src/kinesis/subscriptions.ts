@@ -1,6 +1,7 @@
 import type { WireFormat } from '../protocol/decode.js';
 import { eventMessage, exceptionMessage, type EventSink } from '../protocol/eventstream.js';
 import type { ConsumerMeta } from './consumers.js';
+import { openRecords } from './at-rest.js';
 import { toRecordOutput } from './records.js';
 import type { Kinesis } from './service.js';
 import { shardIdOf, type Shard } from './shard.js';
@@ -348,6 +349,7 @@ export class Subscription {
           if (this.ending) return;
           if (read.records.length > 0) {
             const records = read.records;
+            openRecords(this.k, stream.key, shard.index, records);
             const last = records[records.length - 1]!;
             this.position = read.nextOffset;
             this.continuation = shard.seq.encode(last.offset, last.timestamp);

@@ -3,15 +3,20 @@ import path from 'node:path';
 import pino from 'pino';
 import type { ServeConfig } from '../config.js';
 import { kinesisOperations } from '../kinesis/operations/index.js';
+import { useAtRestCipher } from '../kinesis/at-rest.js';
 import { Kinesis } from '../kinesis/service.js';
 import { defaultKinesisSettings, quotaSettingsFromConfig } from '../kinesis/settings.js';
 import { kinesisShapes } from '../kinesis/shapes.js';
 import { UnknownOperationException } from '../protocol/errors.js';
 import { SqliteCatalog } from '../storage/embedded/catalog.js';
 import { createEmbeddedLogStore } from '../storage/embedded/index.js';
+import { openJetStreamStorage } from '../storage/jetstream/index.js';
 import { systemClock, type Clock } from '../util/clock.js';
+import { createAuth } from '../auth/index.js';
 import { Listener } from './listener.js';
+import { loadMasterKey } from './master-key.js';
 import { createRouter, type ServiceBinding } from './router.js';
+import { loadTls } from './tls.js';
 
 export interface RunningServer {
   host: string;
@@ -33,8 +38,13 @@ export async function startServer(config: ServeConfig, hooks: ServerHooks = {}):
   const clock = hooks.clock ?? systemClock;
   const logger = hooks.logger ?? pino({ level: config.logLevel });
   mkdirSync(config.dataDir, { recursive: true });
-  const catalog = new SqliteCatalog(path.join(config.dataDir, 'catalog.sqlite'));
-  const logs = createEmbeddedLogStore(path.join(config.dataDir, 'streams'), {
+  // Both fail before anything is opened: a wrong master key must not meet the data.
+  const masterKey = loadMasterKey(config);
+  const tlsMaterial = loadTls(config);
+  const jetStream =
+    config.storage === 'jetstream' ? await openJetStreamStorage({ servers: config.nats, replicas: config.natsReplicas, prefix: config.natsPrefix }) : undefined;
+  const catalog = jetStream?.catalog ?? new SqliteCatalog(path.join(config.dataDir, 'catalog.sqlite'));
+  const logs = jetStream?.logs ?? createEmbeddedLogStore(path.join(config.dataDir, 'streams'), {
     fsync: config.fsync,
     fsyncIntervalMs: config.fsyncIntervalMs,
     segmentBytes: config.segmentBytes,
@@ -58,8 +68,15 @@ export async function startServer(config: ServeConfig, hooks: ServerHooks = {}):
     logs,
     clock,
   );
+  useAtRestCipher(kinesis, masterKey.cipher);
   await kinesis.start();
+  logger.info(
+    { masterKeyFile: masterKey.file, generated: masterKey.generated },
+    masterKey.generated ? 'generated a master key for encryption at rest' : 'master key for encryption at rest loaded',
+  );
+  if (masterKey.exposed) logger.warn({ masterKeyFile: masterKey.file }, 'the master key file can be read by other users: chmod 600 it');
 
+  const auth = createAuth(config, logger);
   const kinesisBinding: ServiceBinding = {
     targetPrefix: 'Kinesis_20131202',
     shapes: kinesisShapes,
@@ -68,10 +85,13 @@ export async function startServer(config: ServeConfig, hooks: ServerHooks = {}):
       if (!op) throw new UnknownOperationException('');
       return op.handle(kinesis, input);
     },
+    authorize: auth.kinesisAuthorizer(kinesis),
   };
   const debug = logger.isLevelEnabled('debug');
   const router = createRouter([kinesisBinding], {
     maxBodyBytes: config.maxBodyBytes,
+    verifier: auth.verifier,
+    now: () => clock.now(),
     log: (event) => {
       if ('error' in event) logger.error(event, 'request failed');
       else if (debug) logger.debug(event, 'request');
@@ -85,12 +105,20 @@ export async function startServer(config: ServeConfig, hooks: ServerHooks = {}):
       host: config.host,
       port: config.port,
       keepAliveTimeoutMs: 65_000,
-      requestTimeoutMs: 120_000,
-      headersTimeoutMs: 60_000,
+      requestTimeoutMs: config.requestTimeoutMs,
+      headersTimeoutMs: config.headersTimeoutMs,
+      idleTimeoutMs: config.idleTimeoutMs,
       maxHeaderBytes: 64 * 1024,
+      tls: tlsMaterial && { cert: tlsMaterial.cert, key: tlsMaterial.key },
     },
   );
   const address = await listener.listen();
+  if (tlsMaterial) {
+    logger.info(
+      { certificate: tlsMaterial.certFile, sha256: tlsMaterial.fingerprint, selfSigned: tlsMaterial.selfSigned },
+      `TLS certificate SHA-256 fingerprint ${tlsMaterial.fingerprint}`,
+    );
+  }
 
   const ticker = setInterval(() => {
     kinesis.tick().catch((err) => logger.error({ err }, 'stream lifecycle tick failed'));
@@ -106,7 +134,7 @@ export async function startServer(config: ServeConfig, hooks: ServerHooks = {}):
   return {
     host: address.address,
     port: address.port,
-    endpoint: `http://${host}:${address.port}`,
+    endpoint: `${tlsMaterial ? 'https' : 'http'}://${host}:${address.port}`,
     kinesis,
     close() {
       closing ??= (async () => {
@@ -116,6 +144,7 @@ export async function startServer(config: ServeConfig, hooks: ServerHooks = {}):
         kinesis.fanOut.close();
         await listener.close(5_000);
         await kinesis.close();
+        await jetStream?.close();
       })();
       return closing;
     },

@@ -14,6 +14,8 @@ import { decodeInput, encodeError, encodeOutput, formatOf, validate, type WireFo
 import { EventStreamOutput } from '../protocol/eventstream.js';
 import type { StructureShape } from '../protocol/shape.js';
 import { sendEventStream } from './streaming.js';
+import type { RequestFacts } from '../auth/kinesis-authorizer.js';
+import type { SigV4Verifier } from '../auth/sigv4.js';
 
 type Req = http.IncomingMessage | http2.Http2ServerRequest;
 type Res = http.ServerResponse | http2.Http2ServerResponse;
@@ -23,11 +25,17 @@ export interface ServiceBinding {
   targetPrefix: string;
   shapes: ReadonlyMap<string, StructureShape>;
   handle(operation: string, input: Record<string, unknown>): Promise<unknown>;
+  /** Refuses (throws AccessDeniedException) a verified caller that may not run the operation. */
+  authorize?(operation: string, input: Record<string, unknown>, facts: RequestFacts): Promise<void>;
 }
 
 export interface RouterOptions {
   maxBodyBytes: number;
   log: (event: Record<string, unknown>) => void;
+  /** Verifies SigV4 signatures once the body is read; absent, any well-formed signature passes. */
+  verifier?: SigV4Verifier;
+  /** The server's clock (epoch ms), for signature dates and policy conditions. */
+  now?: () => number;
 }
 
 const CONTENT_TYPES: Record<WireFormat, string> = {
@@ -180,8 +188,23 @@ export function createRouter(services: ServiceBinding[], opts: RouterOptions) {
       }
       if (!service || !shape) throw new UnknownOperationException('');
       checkAuthentication(req);
+      const now = opts.now?.() ?? Date.now();
+      const caller = opts.verifier?.verify(
+        { method: req.method ?? 'POST', url: req.url ?? '/', headers: req.headers, body },
+        now,
+      );
       const input = decodeInput(body, format, shape);
       validate(input, shape);
+      if (caller?.credential && service.authorize) {
+        const socket = req.socket as (typeof req.socket & { encrypted?: boolean }) | undefined;
+        const ip = socket?.remoteAddress ?? '';
+        await service.authorize(operation, input, {
+          caller,
+          sourceIp: ip.startsWith('::ffff:') ? ip.slice(7) : ip,
+          secureTransport: socket?.encrypted === true,
+          now,
+        });
+      }
       const output = await service.handle(operation, input);
       if (output instanceof EventStreamOutput) {
         // An event stream (SubscribeToShard): the response goes on after this request is logged.

@@ -12,6 +12,12 @@
 export interface RecordInput {
   partitionKey: string;
   data: Buffer;
+  /**
+   * Set when `data` is a sealed envelope (encryption at rest; see kinesis/at-rest.ts) rather than
+   * the producer's bytes. The records of one append are either all sealed or none; an engine
+   * stores the flag and hands it back on read.
+   */
+  sealed?: boolean;
 }
 
 /** A record as the log returns it. */
@@ -21,6 +27,8 @@ export interface StoredRecord {
   timestamp: number;
   partitionKey: string;
   data: Buffer;
+  /** As appended: `data` is a sealed envelope the service opens before returning it. */
+  sealed?: boolean;
 }
 
 export interface AppendResult {

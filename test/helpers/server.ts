@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -8,6 +9,7 @@ import pino from 'pino';
 import { defaultConfig, type ServeConfig } from '../../src/config.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
 import type { Clock } from '../../src/util/clock.js';
+import { startNatsServer, type NatsServer } from '../storage/jetstream/nats-server.js';
 
 export function tempDir(prefix = 'tributary-test-'): string {
   return mkdtempSync(path.join(tmpdir(), prefix));
@@ -22,6 +24,32 @@ export interface TestServer extends RunningServer {
   client(extra?: Partial<KinesisClientConfig>): KinesisClient;
   /** Closes the server and removes its data directory. */
   destroy(): Promise<void>;
+}
+
+/**
+ * The storage engine test servers use: TRIBUTARY_TEST_ENGINE=jetstream runs them on a nats-server
+ * started once per test process (each data directory gets its own names in it, so a server that
+ * restarts on the same directory finds its streams again).
+ */
+export const testEngine = process.env.TRIBUTARY_TEST_ENGINE === 'jetstream' ? 'jetstream' : 'embedded';
+
+let natsServer: Promise<NatsServer> | undefined;
+
+function sharedNatsServer(): Promise<NatsServer> {
+  natsServer ??= startNatsServer().then((nats) => {
+    nats.unref();
+    process.once('exit', () => nats.destroySync());
+    return nats;
+  });
+  return natsServer;
+}
+
+/** The settings that put a test server on the test engine. */
+export async function engineConfig(dataDir: string): Promise<Partial<ServeConfig>> {
+  if (testEngine !== 'jetstream') return {};
+  const nats = await sharedNatsServer();
+  const prefix = `T${createHash('sha256').update(path.resolve(dataDir)).digest('hex').slice(0, 16)}`;
+  return { storage: 'jetstream', nats: nats.url, natsPrefix: prefix };
 }
 
 /** Starts a real server in this process on an ephemeral loopback port with a temp data directory. */
@@ -39,6 +67,7 @@ export async function startTestServer(
     deleteStreamDelayMs: 0,
     // Tests that are not about throughput limits must not trip them; those that are turn them on.
     limits: 'off',
+    ...(overrides.storage ? {} : await engineConfig(dataDir)),
     ...overrides,
   };
   const server = await startServer(config, { clock: opts.clock, logger: pino({ level: 'silent' }) });
@@ -81,7 +110,13 @@ export interface ChildServer {
 }
 
 /** Runs `tributary serve` as a child process (for crash tests) and waits until it listens. */
-export function spawnServer(dataDir: string, args: string[] = []): Promise<ChildServer> {
+export async function spawnServer(dataDir: string, args: string[] = []): Promise<ChildServer> {
+  const engine = await engineConfig(dataDir);
+  const engineArgs = engine.storage ? ['--storage', engine.storage, '--nats', String(engine.nats), '--nats-prefix', String(engine.natsPrefix)] : [];
+  return spawnChild(dataDir, [...engineArgs, ...args]);
+}
+
+function spawnChild(dataDir: string, args: string[]): Promise<ChildServer> {
   const child = spawn(
     process.execPath,
     [CLI, 'serve', '--port', '0', '--data-dir', dataDir, '--create-stream-ms', '0', '--delete-stream-ms', '0', '--limits', 'off', '--log-level', 'warn', ...args],

@@ -1,4 +1,5 @@
 import { ExpiredIteratorException, InvalidArgumentException, ResourceNotFoundException } from '../../protocol/errors.js';
+import { openRecords } from '../at-rest.js';
 import { markEncryptedRecords } from '../encryption.js';
 import { toRecordOutput } from '../records.js';
 import type { StreamRef } from '../service.js';
@@ -60,6 +61,7 @@ export const getRecords = defineOperation<Input, unknown>('GetRecords', async (k
   // At the end of a closed shard, the consumer is as far behind as the shard has been closed.
   const behind =
     next < tip ? millisBehind(now, await log.timestampAt(next)) : end !== undefined ? Math.max(0, now - shard.meta.closedAt!) : 0;
+  openRecords(k, stream.key, shard.index, records);
   const outputs = records.map((r) => toRecordOutput(shard, r));
   markEncryptedRecords(stream.meta, outputs);
   const output: Record<string, unknown> = {

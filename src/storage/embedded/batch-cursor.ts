@@ -10,6 +10,7 @@
  */
 import {
   BATCH_FORMAT,
+  BATCH_FORMAT_SEALED,
   HEADER_SIZE,
   crcMatches,
   frameLength,
@@ -77,7 +78,7 @@ export class BatchCursor {
     if (!(await this.ensure(length))) return this.fail(`file ends inside the batch at byte ${this.position}`);
     if (!crcMatches(this.buf, this.at, length)) return this.fail(`batch at byte ${this.position} fails its CRC`);
     readHeader(this.buf, this.at, this.header);
-    if (this.header.format !== BATCH_FORMAT) {
+    if (this.header.format !== BATCH_FORMAT && this.header.format !== BATCH_FORMAT_SEALED) {
       throw new Error(`batch at byte ${this.position} has format ${this.header.format}, which this version cannot read`);
     }
     if (!recordsWellFormed(this.buf, this.at, this.header)) {

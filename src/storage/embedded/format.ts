@@ -25,6 +25,11 @@
  *                 .. partition key (UTF-8)
  *                 .. data
  *
+ * Batch, format 2: the layout of format 1, for an append whose records are sealed (encryption at
+ * rest, see kinesis/at-rest.ts): each record's partition key is empty and its data is a sealed
+ * envelope holding the key and the data. Reads return such records with `sealed: true`. Batches of
+ * plain records are still written as format 1, so a log holds both.
+ *
  * The first 16 bytes (magic, crc, length, format) keep their meaning in every later format, so
  * any version can frame and check a batch; the format byte says how to read the rest. The CRC
  * covers everything after itself, header fields included.
@@ -34,6 +39,8 @@ import type { RecordInput, StoredRecord } from '../types.js';
 
 export const BATCH_MAGIC = 0x474c4254;
 export const BATCH_FORMAT = 1;
+/** Format 2: format 1's layout, records sealed. */
+export const BATCH_FORMAT_SEALED = 2;
 export const HEADER_SIZE = 40;
 export const RECORD_OVERHEAD = 10;
 export const MAX_KEY_BYTES = 0xffff;
@@ -79,7 +86,7 @@ export function encodeBatch(records: readonly RecordInput[]): Buffer {
   buf.writeUInt32LE(BATCH_MAGIC, 0);
   buf.writeUInt32LE(0, 4);
   buf.writeUInt32LE(size, 8);
-  buf[12] = BATCH_FORMAT;
+  buf[12] = n > 0 && records[0].sealed === true ? BATCH_FORMAT_SEALED : BATCH_FORMAT;
   buf[13] = 0;
   buf.writeUInt16LE(0, 14);
   buf.fill(0, 16, 32);
@@ -184,6 +191,7 @@ export function decodeRecords(
   acc: ReadAccumulator,
 ): void {
   const records = acc.records;
+  const sealed = h.format === BATCH_FORMAT_SEALED;
   let p = at + HEADER_SIZE;
   let offset = h.baseOffset;
   const last = Math.min(h.baseOffset + h.count, end);
@@ -204,12 +212,14 @@ export function decodeRecords(
     }
     const keyStart = p + RECORD_OVERHEAD;
     const dataStart = keyStart + keyLength;
-    records.push({
+    const record: StoredRecord = {
       offset,
       timestamp: h.baseTimestamp + u32(buf, p),
       partitionKey: buf.toString('utf8', keyStart, dataStart),
       data: buf.subarray(dataStart, dataStart + dataLength),
-    });
+    };
+    if (sealed) record.sealed = true;
+    records.push(record);
     acc.bytes += size;
     p = dataStart + dataLength;
   }

@@ -1,0 +1,47 @@
+import type { Logger } from 'pino';
+import type { ServeConfig } from '../config.js';
+import type { Kinesis } from '../kinesis/service.js';
+import { loadCredentials } from './credentials.js';
+import { kinesisAuthorizer, type RequestFacts } from './kinesis-authorizer.js';
+import { SigV4Verifier } from './sigv4.js';
+
+/** Signing names accepted in credential scopes: Kinesis, and the services served beside it. */
+export const SIGNING_SERVICES: readonly string[] = ['kinesis', 'dynamodb', 'firehose'];
+/**
+ * How far a signed request's date may be from the server's clock. Kinesis refuses requests more
+ * than five minutes off ("Signature expired: … (… - 5 min.)"), a narrower window than some other
+ * services' fifteen.
+ */
+export const CLOCK_SKEW_MS = 5 * 60_000;
+
+export interface Auth {
+  mode: 'development' | 'verified';
+  /** In development mode it checks only that a signature is complete and well formed. */
+  verifier: SigV4Verifier;
+  kinesisAuthorizer(k: Kinesis): ((operation: string, input: Record<string, unknown>, facts: RequestFacts) => Promise<void>) | undefined;
+}
+
+/**
+ * Authentication and authorization for a server: with a credentials file, SigV4 signatures are
+ * verified against its keys and requests authorized by IAM policies; without one (development
+ * mode), any well-formed signature is accepted. Logs which, never a secret.
+ */
+export function createAuth(config: Pick<ServeConfig, 'credentials' | 'region' | 'accountId'>, logger: Logger): Auth {
+  if (!config.credentials) {
+    logger.info({ auth: 'development' }, 'development mode: any well-formed SigV4 signature is accepted, nothing is authorized');
+    const verifier = new SigV4Verifier({ region: config.region, services: SIGNING_SERVICES, skewMs: CLOCK_SKEW_MS });
+    return { mode: 'development', verifier, kinesisAuthorizer: () => undefined };
+  }
+  const credentials = loadCredentials(config.credentials, config.accountId);
+  const verifier = new SigV4Verifier({
+    region: config.region,
+    services: SIGNING_SERVICES,
+    skewMs: CLOCK_SKEW_MS,
+    credentials,
+  });
+  logger.info(
+    { auth: 'verified', credentialsFile: config.credentials, accessKeys: credentials.size },
+    'SigV4 signatures are verified and requests authorized by IAM policies',
+  );
+  return { mode: 'verified', verifier, kinesisAuthorizer: (k) => kinesisAuthorizer(k) };
+}
