@@ -44,6 +44,8 @@ export interface ServeConfig {
   requestTimeoutMs: number;
   headersTimeoutMs: number;
   idleTimeoutMs: number;
+  metricsRetentionHours: number;
+  metricsEndpoint: 'auto' | 'on' | 'off';
 }
 
 export const defaultConfig: ServeConfig = {
@@ -87,6 +89,8 @@ export const defaultConfig: ServeConfig = {
   requestTimeoutMs: 120_000,
   headersTimeoutMs: 60_000,
   idleTimeoutMs: 120_000,
+  metricsRetentionHours: 3,
+  metricsEndpoint: 'auto',
 };
 
 /** One line per setting: flag, environment variable, meaning. Shown by `serve --help` and the README. */
@@ -243,6 +247,16 @@ export const configDocs: Record<keyof ServeConfig, { flag: string; env: string; 
     env: 'TRIBUTARY_IDLE_TIMEOUT_MS',
     help: 'an HTTP/2 connection with no request or response traffic for this long is closed (pings do not count); 0 for never',
   },
+  metricsRetentionHours: {
+    flag: '--metrics-retention-hours <hours>',
+    env: 'TRIBUTARY_METRICS_RETENTION_HOURS',
+    help: 'how long the one-minute stream and shard metrics are kept',
+  },
+  metricsEndpoint: {
+    flag: '--metrics-endpoint <auto|on|off>',
+    env: 'TRIBUTARY_METRICS_ENDPOINT',
+    help: 'GET /metrics (Prometheus, no authentication): auto serves it only without --credentials; on always; off never',
+  },
 };
 
 function coerce<K extends keyof ServeConfig>(key: K, raw: unknown): ServeConfig[K] {
@@ -258,6 +272,9 @@ function coerce<K extends keyof ServeConfig>(key: K, raw: unknown): ServeConfig[
   }
   if (key === 'accountId' && !/^\d{12}$/.test(s)) throw new Error(`--account-id: must be 12 digits, not ${s}`);
   if (key === 'limits' && s !== 'on' && s !== 'off') throw new Error(`--limits: must be on or off, not ${s}`);
+  if (key === 'metricsEndpoint' && !['auto', 'on', 'off'].includes(s)) {
+    throw new Error(`--metrics-endpoint: must be auto, on or off, not ${s}`);
+  }
   if (key === 'natsPrefix' && !/^[A-Za-z0-9-]+$/.test(s)) throw new Error(`--nats-prefix: letters, digits and - only, not ${s}`);
   if (key === 'storage' && s !== 'embedded' && s !== 'jetstream') throw new Error(`--storage: must be embedded or jetstream, not ${s}`);
   if (key === 'tls' && s !== 'off' && s !== 'self-signed') throw new Error(`--tls: must be off or self-signed, not ${s}`);

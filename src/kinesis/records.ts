@@ -14,6 +14,8 @@ export interface PutEntry {
   Data: Buffer;
   PartitionKey?: string;
   ExplicitHashKey?: string;
+  /** Data and partition key bytes, once checkRecordSize has measured them. */
+  size?: number;
 }
 
 export interface PutResult {
@@ -53,6 +55,7 @@ export function routingKey(entry: PutEntry, stream: Stream): Buffer {
 /** Checks one record against the stream's maximum record size (data and partition key). */
 export function checkRecordSize(stream: Stream, entry: PutEntry, path: string): number {
   const size = entry.Data.length + (entry.PartitionKey ? Buffer.byteLength(entry.PartitionKey, 'utf8') : 0);
+  entry.size = size;
   const max = stream.meta.maxRecordSizeKiB * 1024;
   if (size > max) {
     throw new ValidationException(
@@ -72,7 +75,10 @@ export async function putEntries(k: Kinesis, stream: Stream, entries: readonly P
   const now = k.now;
   const limits = k.limits.enabled ? k.limits : undefined;
   const shardOf: Shard[] = new Array(entries.length);
-  const groups = new Map<Shard, { inputs: RecordInput[]; positions: number[]; limits: ShardLimits | undefined }>();
+  const groups = new Map<
+    Shard,
+    { inputs: RecordInput[]; positions: number[]; limits: ShardLimits | undefined; bytes: number; throttled: number }
+  >();
   let throttled: number[] | undefined;
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i]!;
@@ -80,17 +86,17 @@ export async function putEntries(k: Kinesis, stream: Stream, entries: readonly P
     shardOf[i] = shard;
     let g = groups.get(shard);
     if (!g) {
-      g = { inputs: [], positions: [], limits: limits?.shard(stream, shard, now) };
+      g = { inputs: [], positions: [], limits: limits?.shard(stream, shard, now), bytes: 0, throttled: 0 };
       groups.set(shard, g);
     }
+    const bytes = e.size ?? e.Data.length + (e.PartitionKey === undefined ? 0 : Buffer.byteLength(e.PartitionKey, 'utf8'));
     // Each record is admitted or refused by its shard's write limits on its own.
-    if (g.limits !== undefined) {
-      const bytes = e.Data.length + (e.PartitionKey === undefined ? 0 : Buffer.byteLength(e.PartitionKey, 'utf8'));
-      if (!g.limits.admitWrite(bytes, now)) {
-        (throttled ??= []).push(i);
-        continue;
-      }
+    if (g.limits !== undefined && !g.limits.admitWrite(bytes, now)) {
+      (throttled ??= []).push(i);
+      g.throttled++;
+      continue;
     }
+    g.bytes += bytes;
     g.inputs.push({ partitionKey: e.PartitionKey ?? '', data: e.Data });
     g.positions.push(i);
   }
@@ -101,6 +107,7 @@ export async function putEntries(k: Kinesis, stream: Stream, entries: readonly P
   let reroute: number[] | undefined;
   await Promise.all(
     [...groups].map(async ([shard, g]) => {
+      if (g.throttled > 0) k.metrics.recordWriteThrottled(stream, shard.index, g.throttled, now);
       if (g.inputs.length === 0) return;
       const appended = await appendToShard(k, stream, shard, sealForShard(k, stream, shard.index, g.inputs, now), now);
       if (!appended) {
@@ -108,6 +115,7 @@ export async function putEntries(k: Kinesis, stream: Stream, entries: readonly P
         return;
       }
       const { firstOffset, timestamp } = appended;
+      k.metrics.recordIncoming(stream, shard.index, g.inputs.length, g.bytes, now);
       // The records are visible now: wake the shard's fan-out subscriptions.
       k.fanOut.appended(stream.key, shard.index);
       for (let j = 0; j < g.positions.length; j++) {

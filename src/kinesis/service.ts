@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { Catalog, ShardMeta, StreamMeta, StreamMode } from '../storage/catalog.js';
 import type { LogStore, ShardLog } from '../storage/types.js';
 import type { Clock } from '../util/clock.js';
+import { MetricsRecorder } from '../metrics/recorder.js';
+import { metricsStoreFor } from '../metrics/store.js';
 import {
   InvalidArgumentException,
   LimitExceededException,
@@ -54,6 +56,9 @@ export class Kinesis {
   /** Per-shard throughput limits and control-plane call rates. */
   readonly limits: Limits;
 
+  /** One-minute stream- and shard-level metrics (CloudWatch names). */
+  readonly metrics: MetricsRecorder;
+
   constructor(
     readonly settings: KinesisSettings,
     readonly catalog: Catalog,
@@ -61,6 +66,12 @@ export class Kinesis {
     readonly clock: Clock,
   ) {
     this.limits = new Limits(settings.limits, settings.accountId);
+    this.metrics = new MetricsRecorder({
+      clock,
+      store: metricsStoreFor(catalog),
+      retentionMinutes: settings.metricsRetentionMinutes,
+      keyOf: (name) => this.byName.get(name)?.key,
+    });
   }
 
   async start(): Promise<void> {
@@ -80,6 +91,7 @@ export class Kinesis {
   async close(): Promise<void> {
     this.fanOut.close();
     await Promise.allSettled([...this.settling.values()]);
+    await this.metrics.flush(true);
     await this.logs.close();
     await this.catalog.close();
   }
@@ -255,6 +267,7 @@ export class Kinesis {
   async tick(): Promise<void> {
     for (const stream of [...this.pending]) await this.settle(stream);
     await autoScale(this);
+    await this.metrics.flush();
   }
 
   /** Applies retention to every shard of every stream (background, every minute). */

@@ -29,6 +29,8 @@ export interface KinesisSettings {
   subscriptionLifetimeMs: number;
   /** What one consumer may read from one shard over SubscribeToShard (bytes/s; 0: no limit). AWS: 2 MiB. */
   fanOutReadBytesPerSecond: number;
+  /** How long completed one-minute metrics are kept (minutes). */
+  metricsRetentionMinutes: number;
 }
 
 export const defaultKinesisSettings: KinesisSettings = {
@@ -47,6 +49,7 @@ export const defaultKinesisSettings: KinesisSettings = {
   subscriptionHeartbeatMs: 2_000,
   subscriptionLifetimeMs: 300_000,
   fanOutReadBytesPerSecond: 2 * 1024 * 1024,
+  metricsRetentionMinutes: 180,
 };
 
 /** The settings that the quota, limit and stream-update serve options give. */

@@ -356,6 +356,7 @@ export class Subscription {
             this.spend(read.bytes);
             const behind = await this.millisBehind(log, end);
             if (this.ending) return;
+            this.k.metrics.recordSubscribeEvent(stream, records.length, read.bytes, behind, this.k.now);
             this.send({
               Records: records.map((r) => toRecordOutput(shard, r)),
               ContinuationSequenceNumber: this.continuation,

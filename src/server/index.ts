@@ -13,6 +13,7 @@ import { createEmbeddedLogStore } from '../storage/embedded/index.js';
 import { openJetStreamStorage } from '../storage/jetstream/index.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { createAuth } from '../auth/index.js';
+import { createPrometheusRegistry } from '../metrics/prometheus.js';
 import { Listener } from './listener.js';
 import { loadMasterKey } from './master-key.js';
 import { createRouter, type ServiceBinding } from './router.js';
@@ -63,6 +64,7 @@ export async function startServer(config: ServeConfig, hooks: ServerHooks = {}):
       subscriptionHeartbeatMs: config.subscriptionHeartbeatMs,
       subscriptionLifetimeMs: config.subscriptionLifetimeMs,
       fanOutReadBytesPerSecond: config.fanOutReadBytesPerSecond,
+      metricsRetentionMinutes: Math.max(1, Math.round(config.metricsRetentionHours * 60)),
     },
     catalog,
     logs,
@@ -87,11 +89,15 @@ export async function startServer(config: ServeConfig, hooks: ServerHooks = {}):
     },
     authorize: auth.kinesisAuthorizer(kinesis),
   };
+  // GET /metrics is unauthenticated: with a credentials file it is served only when asked for.
+  const serveMetrics = config.metricsEndpoint === 'on' || (config.metricsEndpoint === 'auto' && !config.credentials);
+  const registry = serveMetrics ? createPrometheusRegistry(kinesis.metrics) : undefined;
   const debug = logger.isLevelEnabled('debug');
   const router = createRouter([kinesisBinding], {
     maxBodyBytes: config.maxBodyBytes,
     verifier: auth.verifier,
     now: () => clock.now(),
+    metrics: registry && (async () => ({ contentType: registry.contentType, body: await registry.metrics() })),
     log: (event) => {
       if ('error' in event) logger.error(event, 'request failed');
       else if (debug) logger.debug(event, 'request');

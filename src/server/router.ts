@@ -36,6 +36,8 @@ export interface RouterOptions {
   verifier?: SigV4Verifier;
   /** The server's clock (epoch ms), for signature dates and policy conditions. */
   now?: () => number;
+  /** Answers GET /metrics (Prometheus text exposition); absent, /metrics is not served. */
+  metrics?: () => Promise<{ contentType: string; body: string }>;
 }
 
 const CONTENT_TYPES: Record<WireFormat, string> = {
@@ -152,6 +154,16 @@ export function createRouter(services: ServiceBinding[], opts: RouterOptions) {
 
     if (req.method === 'GET' && (req.url === '/health' || req.url === '/ping')) {
       send(res, 200, 'ok\n', 'text/plain');
+      return;
+    }
+    if (req.method === 'GET' && req.url === '/metrics' && opts.metrics) {
+      try {
+        const { contentType, body } = await opts.metrics();
+        send(res, 200, body, contentType);
+      } catch (err) {
+        opts.log({ op: 'metrics', error: String((err as Error)?.stack ?? err), requestId });
+        send(res, 500, 'metrics failed\n', 'text/plain');
+      }
       return;
     }
 

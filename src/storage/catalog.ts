@@ -69,6 +69,21 @@ export class CatalogConflictError extends Error {
   override name = 'CatalogConflictError';
 }
 
+/**
+ * One metric of one minute: its sum, sample count and maximum. `stream` is the stream's key (its
+ * incarnation); `shard` is the shard index, or -1 for a stream-level metric.
+ */
+export interface MetricRow {
+  stream: string;
+  shard: number;
+  /** Minutes since the epoch. */
+  minute: number;
+  name: string;
+  sum: number;
+  count: number;
+  max: number;
+}
+
 export interface Catalog {
   loadStreams(): Promise<StreamMeta[]>;
   /** Inserts or replaces a stream document. */
@@ -87,6 +102,15 @@ export interface Catalog {
   getSettingRevisioned(name: string): Promise<Revisioned<string> | undefined>;
   /** Writes a setting only if it is still at `revision` (0: only if it is not set), as putStreamIf. */
   putSettingIf(name: string, value: string, revision: number): Promise<number>;
+  /**
+   * Stores completed metric minutes; a row whose (stream, shard, minute, name) is already stored is
+   * added into it. The three metrics methods are optional: without them metrics stay in memory.
+   */
+  appendMetrics?(rows: readonly MetricRow[]): Promise<void>;
+  /** The metric rows of a stream (key) in [fromMinute, toMinute]. */
+  readMetrics?(stream: string, fromMinute: number, toMinute: number): Promise<MetricRow[]>;
+  /** Deletes the metric rows of every minute before `minute`. */
+  deleteMetricsBefore?(minute: number): Promise<void>;
   close(): Promise<void>;
 }
 

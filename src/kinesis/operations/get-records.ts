@@ -30,6 +30,7 @@ function millisBehind(now: number, unreadArrival: number | undefined): number {
 }
 
 export const getRecords = defineOperation<Input, unknown>('GetRecords', async (k, input) => {
+  const started = performance.now();
   const now = k.now;
   const pos = k.iterators.decode(input.ShardIterator);
   if (!pos) throw new InvalidArgumentException('Invalid ShardIterator.');
@@ -47,7 +48,12 @@ export const getRecords = defineOperation<Input, unknown>('GetRecords', async (k
       `Shard ${shardIdOf(pos.shardIndex)} in stream ${name} under account ${k.settings.accountId} does not exist`,
     );
   }
-  k.limits.beforeGetRecords(stream, shard, now);
+  try {
+    k.limits.beforeGetRecords(stream, shard, now);
+  } catch (err) {
+    k.metrics.recordReadThrottled(stream, shard.index, now);
+    throw err;
+  }
   const log = await k.retainedLog(stream, shard);
   // A closed shard ends at its end offset (or sooner, if a crash took acknowledged-but-unsynced records).
   const end = shard.meta.endOffset === undefined ? undefined : Math.min(shard.meta.endOffset, log.nextOffset);
@@ -64,6 +70,16 @@ export const getRecords = defineOperation<Input, unknown>('GetRecords', async (k
   openRecords(k, stream.key, shard.index, records);
   const outputs = records.map((r) => toRecordOutput(shard, r));
   markEncryptedRecords(stream.meta, outputs);
+  const last = records.length > 0 ? records[records.length - 1]!.timestamp : undefined;
+  k.metrics.recordGetRecords(
+    stream,
+    shard.index,
+    records.length,
+    read ? read.bytes : 0,
+    last === undefined ? 0 : Math.max(0, now - last),
+    performance.now() - started,
+    now,
+  );
   const output: Record<string, unknown> = {
     Records: outputs,
     MillisBehindLatest: behind,

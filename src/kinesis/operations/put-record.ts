@@ -13,6 +13,7 @@ interface Input extends StreamRef {
 }
 
 export const putRecord = defineOperation<Input, unknown>('PutRecord', async (k, input) => {
+  const started = performance.now();
   const stream = await k.resolveReadable(input);
   if (input.PartitionKey === undefined && stream.meta.recordDistribution === 'USER_PARTITION_KEY') {
     // Only streams that spread records themselves (AUTO) take a record without a partition key.
@@ -20,7 +21,7 @@ export const putRecord = defineOperation<Input, unknown>('PutRecord', async (k, 
       "1 validation error detected: Value null at 'partitionKey' failed to satisfy constraint: Member must not be null",
     );
   }
-  checkRecordSize(stream, input, 'data');
+  const size = checkRecordSize(stream, input, 'data');
   if (input.SequenceNumberForOrdering !== undefined) {
     const seq = decodeSequenceNumber(input.SequenceNumberForOrdering);
     if (!seq || seq.arrivalSeconds * 1000 > k.now) {
@@ -33,6 +34,7 @@ export const putRecord = defineOperation<Input, unknown>('PutRecord', async (k, 
     // newly written record's number already exceeds any valid earlier one from its shard.
   }
   const [result] = await putEntries(k, stream, [input]);
+  k.metrics.recordPutRecord(stream, !result!.throttled, size, performance.now() - started, k.now);
   if (result!.throttled) throw k.limits.writeThrottled(stream, result!.shard);
   return {
     ShardId: result!.shard.id,

@@ -29,6 +29,7 @@ function checkPartitionKeys(stream: Stream, records: readonly PutEntry[]): void 
 }
 
 export const putRecords = defineOperation<Input, unknown>('PutRecords', async (k, input) => {
+  const started = performance.now();
   const stream = await k.resolveReadable(input);
   checkPartitionKeys(stream, input.Records);
   let total = 0;
@@ -45,6 +46,7 @@ export const putRecords = defineOperation<Input, unknown>('PutRecords', async (k
     failed++;
     return { ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: k.limits.writeThrottledMessage(stream, r.shard) };
   });
+  k.metrics.recordPutRecords(stream, results.length, failed, total, performance.now() - started, k.now);
   return {
     FailedRecordCount: failed,
     Records: records,

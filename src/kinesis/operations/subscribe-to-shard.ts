@@ -62,10 +62,12 @@ export const subscribeToShard = defineOperation<Input, EventStreamOutput>('Subsc
   const gateKey = `${stream.key}\u0000${consumer.name}\u0000${consumer.createdAt}\u0000${shard.index}`;
   k.fanOut.admit(
     gateKey,
-    () =>
-      new LimitExceededException(
+    () => {
+      k.metrics.recordSubscribeRateExceeded(stream, k.now);
+      return new LimitExceededException(
         `Rate exceeded for consumer ${consumer.name} and shard ${shard.id} in stream ${stream.name} under account ${account}.`,
-      ),
+      );
+    },
     () =>
       new ResourceInUseException(
         `Another active subscription exists for this consumer: ${account}:${stream.name}:${shard.id}:${consumer.name}`,

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { CatalogConflictError, type Catalog, type Revisioned, type StreamMeta } from '../catalog.js';
+import { CatalogConflictError, type Catalog, type MetricRow, type Revisioned, type StreamMeta } from '../catalog.js';
 
 /**
  * The embedded catalog: one SQLite database in the data directory. Each row has a revision that
@@ -18,7 +18,11 @@ export class SqliteCatalog implements Catalog {
     putSetting: Database.Statement<[string, string]>;
     insertSetting: Database.Statement<[string, string]>;
     replaceSetting: Database.Statement<[string, string, number]>;
+    appendMetric: Database.Statement<[string, number, number, string, number, number, number]>;
+    readMetrics: Database.Statement<[string, number, number], MetricRow>;
+    deleteMetrics: Database.Statement<[number]>;
   };
+  private readonly appendMetricRows: (rows: readonly MetricRow[]) => void;
 
   constructor(file: string) {
     this.db = new Database(file);
@@ -35,7 +39,18 @@ export class SqliteCatalog implements Catalog {
         name     TEXT PRIMARY KEY,
         value    TEXT NOT NULL,
         revision INTEGER NOT NULL DEFAULT 1
-      );`);
+      );
+      CREATE TABLE IF NOT EXISTS metrics (
+        stream TEXT    NOT NULL,
+        shard  INTEGER NOT NULL,
+        minute INTEGER NOT NULL,
+        name   TEXT    NOT NULL,
+        sum    REAL    NOT NULL,
+        count  REAL    NOT NULL,
+        max    REAL    NOT NULL,
+        PRIMARY KEY (stream, minute, shard, name)
+      ) WITHOUT ROWID;
+      CREATE INDEX IF NOT EXISTS metrics_by_minute ON metrics (minute);`);
     // Databases written before revisions existed.
     for (const table of ['streams', 'settings']) {
       const columns = this.db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[];
@@ -60,7 +75,19 @@ export class SqliteCatalog implements Catalog {
       ),
       insertSetting: this.db.prepare('INSERT OR IGNORE INTO settings (name, value) VALUES (?, ?)'),
       replaceSetting: this.db.prepare('UPDATE settings SET value = ?, revision = revision + 1 WHERE name = ? AND revision = ?'),
+      appendMetric: this.db.prepare(
+        `INSERT INTO metrics (stream, shard, minute, name, sum, count, max) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (stream, minute, shard, name) DO UPDATE SET
+           sum = sum + excluded.sum, count = count + excluded.count, max = MAX(max, excluded.max)`,
+      ),
+      readMetrics: this.db.prepare(
+        'SELECT stream, shard, minute, name, sum, count, max FROM metrics WHERE stream = ? AND minute BETWEEN ? AND ? ORDER BY minute, shard, name',
+      ),
+      deleteMetrics: this.db.prepare('DELETE FROM metrics WHERE minute < ?'),
     };
+    this.appendMetricRows = this.db.transaction((rows: readonly MetricRow[]) => {
+      for (const r of rows) this.stmts.appendMetric.run(r.stream, r.shard, r.minute, r.name, r.sum, r.count, r.max);
+    });
   }
 
   async loadStreams(): Promise<StreamMeta[]> {
@@ -108,6 +135,18 @@ export class SqliteCatalog implements Catalog {
       revision === 0 ? this.stmts.insertSetting.run(name, value).changes : this.stmts.replaceSetting.run(value, name, revision).changes;
     if (changed === 0) throw new CatalogConflictError(`setting ${name} is not at revision ${revision}`);
     return revision + 1;
+  }
+
+  async appendMetrics(rows: readonly MetricRow[]): Promise<void> {
+    if (rows.length > 0) this.appendMetricRows(rows);
+  }
+
+  async readMetrics(stream: string, fromMinute: number, toMinute: number): Promise<MetricRow[]> {
+    return this.stmts.readMetrics.all(stream, fromMinute, toMinute);
+  }
+
+  async deleteMetricsBefore(minute: number): Promise<void> {
+    this.stmts.deleteMetrics.run(minute);
   }
 
   async close(): Promise<void> {

@@ -101,11 +101,6 @@ describe('SubscribeToShard on the wire', () => {
       assert.equal(e.ContinuationSequenceNumber, seqs[0], 'an idle event still names the position');
       assert.equal(e.MillisBehindLatest, 0);
     }
-    for (let i = 2; i < arrivals.length; i++) {
-      const gap = arrivals[i]! - arrivals[i - 1]!;
-      // 150 ms apart, give or take a busy machine; far inside the 10 s a Java client waits.
-      assert.ok(gap < 3 * 150, `gap ${gap.toFixed(0)} ms between idle events`);
-    }
     const span = arrivals.at(-1)! - arrivals[1]!;
     assert.ok(span >= (arrivals.length - 2) * 140, `no more often than the interval (${span.toFixed(0)} ms)`);
     sub.close();
