@@ -1,5 +1,6 @@
 import { renderComparison, renderRun, type ServerRun } from './report.js';
 import { type RunningServer, SERVER_KINDS, type ServerKind, startServer } from './servers.js';
+import { describeClient } from './scenarios/types.js';
 import { COMMON_HELP, parseCommon, progress, runSuite, warnIfBusy, writeJson } from './suite.js';
 import { errorMessage } from './util.js';
 
@@ -30,6 +31,7 @@ async function main(): Promise<number> {
     kinds = SERVER_KINDS.filter((k) => wanted.includes(k));
   }
 
+  const client = describeClient(common.options.client);
   let current: RunningServer | null = null;
   const onSignal = (): void => {
     void (current?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
@@ -44,13 +46,13 @@ async function main(): Promise<number> {
       current = await startServer(kind, { keepData: common.keepData });
     } catch (err) {
       log(`${kind}: could not start: ${errorMessage(err)}`);
-      runs.push({ kind, label: kind, endpoint: 'n/a', error: errorMessage(err), results: [] });
+      runs.push({ kind, label: kind, endpoint: 'n/a', client, error: errorMessage(err), results: [] });
       continue;
     }
     try {
-      log(`measuring ${current.label} at ${current.endpoint} (pid ${current.pid})`);
+      log(`measuring ${current.label} at ${current.endpoint} (pid ${current.pid}) with client ${client}`);
       const results = await runSuite(current.endpoint, current.pid, common, log);
-      runs.push({ kind, label: current.label, endpoint: current.endpoint, config: current.config, results });
+      runs.push({ kind, label: current.label, endpoint: current.endpoint, client, config: current.config, results });
     } finally {
       log(`stopping ${current.label}`);
       await current.stop();

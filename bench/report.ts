@@ -4,6 +4,8 @@ export interface ServerRun {
   kind: string;
   label: string;
   endpoint: string;
+  /** Which client made the measured calls, as describeClient() names it. */
+  client?: string;
   /** Set when the whole server could not be measured. */
   error?: string;
   results: ScenarioResult[];
@@ -50,6 +52,7 @@ function metricName(m: MetricDef): string {
 /** Figures of one server, one section per scenario. */
 export function renderRun(run: ServerRun): string {
   const out: string[] = [run.label === run.endpoint ? run.endpoint : `${run.label} at ${run.endpoint}`];
+  if (run.client) out.push(`client: ${run.client}`);
   if (run.error) out.push(`  could not be measured: ${run.error}`);
   for (const r of run.results) {
     out.push('');
@@ -134,6 +137,11 @@ export function renderComparison(runs: ServerRun[], baselineKind: string): strin
       }
     }
   }
-  const table = renderTable(header, rows, align);
+  const clients = [...new Set(ordered.map((r) => r.client).filter((c): c is string => !!c))];
+  const heading =
+    clients.length === 1
+      ? `client: ${clients[0]}\n`
+      : ordered.filter((r) => r.client).map((r) => `${r.label}: client: ${r.client}\n`).join('');
+  const table = heading + renderTable(header, rows, align);
   return notes.length ? `${table}\n\n${notes.join('\n')}` : table;
 }

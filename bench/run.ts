@@ -8,6 +8,7 @@ import {
   startServer,
   tributaryCliPath,
 } from './servers.js';
+import { describeClient } from './scenarios/types.js';
 import { COMMON_HELP, parseCommon, progress, runSuite, warnIfBusy, writeJson } from './suite.js';
 import { checkEndpoint } from './util.js';
 
@@ -15,7 +16,8 @@ const DEFAULT_ENDPOINT = 'http://127.0.0.1:4567';
 
 const HELP = `Usage: npm run bench -- [options]
 
-Measures a Kinesis endpoint with the AWS SDK v3 client.
+Measures a Kinesis endpoint with the AWS SDK v3 client (--client sdk, the
+default) or a lean HTTP/1.1 client (--client raw).
 
 Without --endpoint or --server, ${DEFAULT_ENDPOINT} is used when something answers
 there; otherwise Tributary is started from the build (dist/src/cli/main.js).
@@ -92,12 +94,16 @@ async function main(): Promise<number> {
   process.once('SIGTERM', onSignal);
 
   try {
-    log(`measuring ${label} at ${endpoint}${server ? ` (pid ${server.pid})` : ''}`);
+    log(
+      `measuring ${label} at ${endpoint}${server ? ` (pid ${server.pid})` : ''}` +
+        ` with client ${describeClient(common.options.client)}`,
+    );
     const results = await runSuite(endpoint, server?.pid ?? null, common, log);
     const run: ServerRun & { config?: Record<string, unknown> } = {
       kind,
       label,
       endpoint,
+      client: describeClient(common.options.client),
       results,
       ...(server ? { config: server.config } : {}),
     };

@@ -329,10 +329,11 @@ export async function startTributary(opts: StartOptions = {}): Promise<RunningSe
       kind: 'tributary',
       label: `tributary ${version}`,
       script: cli,
-      args: ['serve', '--port', '0', '--data-dir', dataDir],
+      // Benchmarks measure the server, not AWS's per-shard quotas: limits are off.
+      args: ['serve', '--port', '0', '--data-dir', dataDir, '--limits', 'off'],
       env: {},
       dataDir,
-      config: { args: 'serve --port 0 --data-dir <tmp>' },
+      config: { args: 'serve --port 0 --data-dir <tmp> --limits off' },
       port: null,
     },
     opts,

@@ -3,11 +3,13 @@ import { parseArgs } from 'node:util';
 import { writeFileSync } from 'node:fs';
 import { isUnsupported } from './client.js';
 import type { ServerRun } from './report.js';
+import { fanOutLatencyScenario } from './scenarios/fan-out-latency.js';
+import { fanOutThroughputScenario } from './scenarios/fan-out-throughput.js';
 import { getRecordsScenario } from './scenarios/get-records.js';
 import { putRecordScenario } from './scenarios/put-record.js';
 import { putRecordsScenario } from './scenarios/put-records.js';
-import type { Scenario, ScenarioContext, ScenarioOptions, ScenarioResult } from './scenarios/types.js';
-import { UnsupportedError } from './scenarios/types.js';
+import type { ClientKind, Scenario, ScenarioContext, ScenarioOptions, ScenarioResult } from './scenarios/types.js';
+import { CLIENT_KINDS, UnsupportedError, describeClient } from './scenarios/types.js';
 import { visibilityScenario } from './scenarios/visibility.js';
 import { errorMessage, nowMs } from './util.js';
 
@@ -16,6 +18,8 @@ export const SCENARIOS: readonly Scenario[] = [
   putRecordScenario,
   getRecordsScenario,
   visibilityScenario,
+  fanOutLatencyScenario,
+  fanOutThroughputScenario,
 ];
 
 export interface CommonArgs {
@@ -34,6 +38,8 @@ export const COMMON_HELP = `  --seconds N          measured window of the throug
   --visible-count N    puts made by put-to-visible (default 1000)
   --interval MS        milliseconds between those puts (default 5)
   --record-size BYTES  data bytes per record (default 1024)
+  --client KIND        client making the measured calls: sdk (AWS SDK v3, the
+                       default) or raw (lean HTTP/1.1: JSON writes, CBOR GetRecords)
   --scenarios LIST     comma-separated subset of: ${SCENARIOS.map((s) => s.id).join(', ')}
   --json FILE          also write the results as JSON
   --keep-data          keep the data directories of servers the benchmark started
@@ -48,6 +54,7 @@ export const COMMON_OPTIONS = {
   'visible-count': { type: 'string' },
   interval: { type: 'string' },
   'record-size': { type: 'string' },
+  client: { type: 'string' },
   scenarios: { type: 'string' },
   json: { type: 'string' },
   'keep-data': { type: 'boolean' },
@@ -75,6 +82,10 @@ export function parseCommon<E extends Record<string, { type: 'string' | 'boolean
   const warmupRaw = v.warmup as string | undefined;
   const warmup = warmupRaw === undefined ? Math.min(2, seconds / 5) : Number(warmupRaw);
   if (!Number.isFinite(warmup) || warmup < 0) throw new Error(`--warmup must be >= 0, got ${warmupRaw}`);
+  const clientRaw = (v.client as string | undefined) ?? 'sdk';
+  if (!CLIENT_KINDS.includes(clientRaw as ClientKind)) {
+    throw new Error(`--client must be one of ${CLIENT_KINDS.join(', ')}, got ${clientRaw}`);
+  }
   const options: ScenarioOptions = {
     seconds,
     warmupSeconds: warmup,
@@ -83,6 +94,7 @@ export function parseCommon<E extends Record<string, { type: 'string' | 'boolean
     loadSeconds: positive('load-seconds', v['load-seconds'] as string | undefined, 180),
     latencyRecords: positive('visible-count', v['visible-count'] as string | undefined, 1000, true),
     latencyIntervalMs: positive('interval', v.interval as string | undefined, 5),
+    client: clientRaw as ClientKind,
   };
   if (options.recordSize > 1024 * 1024) throw new Error('--record-size must be at most 1 MiB');
   let scenarios = [...SCENARIOS];
@@ -192,6 +204,7 @@ export function writeJson(
     startedAt,
     finishedAt: new Date().toISOString(),
     machine: machineAtStart,
+    client: describeClient(args.options.client),
     options: args.options,
     ...extra,
     runs,

@@ -1,6 +1,14 @@
-import { GetRecordsCommand, PutRecordsCommand, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
+import { GetRecordsCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { type BenchClient, isUnsupported, shardIds, shardIterator } from '../client.js';
 import { LatencyHistogram } from '../histogram.js';
+import {
+  type RawClient,
+  type RecordsPage,
+  RecordsReader,
+  checkPutRecords,
+  putRecordsBody,
+  recordBytes,
+} from '../raw-client.js';
 import {
   CpuMeter,
   ErrorTally,
@@ -21,6 +29,54 @@ const LOAD_IN_FLIGHT = 4;
 const READ_LIMIT = 10_000;
 const DISTINCT_PAYLOADS = 1000;
 const READ_TIMEOUT_MS = 5 * 60_000;
+/** Records the raw client asks for when it checks, untimed, whether the server answers in CBOR. */
+const PROBE_LIMIT = 100;
+
+/** Sends one PutRecords of the given entries; says how many failed and which to re-send. */
+type BatchSender = (batch: number[]) => Promise<{ failed: number; rejected: boolean[] }>;
+
+/**
+ * Entry i of the load is record i % DISTINCT_PAYLOADS of a pool. With the raw
+ * client, the bodies of whole aligned batches (all but retries and a short
+ * last batch) are serialized once, up front.
+ */
+function loadSender(
+  client: BenchClient,
+  raw: RawClient | null,
+  stream: string,
+  recordSize: number,
+): BatchSender {
+  const payloads = payloadPool(DISTINCT_PAYLOADS, recordSize);
+  const keys = partitionKeys(DISTINCT_PAYLOADS);
+  const entry = (i: number) => ({ data: payloads[i % DISTINCT_PAYLOADS], key: keys[i % DISTINCT_PAYLOADS] });
+  if (raw === null) {
+    return async (batch) => {
+      const res = await client.kinesis.send(
+        new PutRecordsCommand({
+          StreamName: stream,
+          Records: batch.map((i) => {
+            const e = entry(i);
+            return { Data: e.data, PartitionKey: e.key };
+          }),
+        }),
+      );
+      const failed = res.FailedRecordCount ?? 0;
+      const out = res.Records ?? [];
+      return { failed, rejected: batch.map((_, k) => failed > 0 && !!out[k]?.ErrorCode) };
+    };
+  }
+  const whole: Buffer[] = [];
+  for (let b = 0; b < DISTINCT_PAYLOADS / BATCH; b++) {
+    whole.push(putRecordsBody(stream, Array.from({ length: BATCH }, (_, k) => entry(b * BATCH + k))));
+  }
+  return async (batch) => {
+    const first = batch[0];
+    const aligned = batch.length === BATCH && first % BATCH === 0 && batch[BATCH - 1] === first + BATCH - 1;
+    const body = aligned ? whole[(first % DISTINCT_PAYLOADS) / BATCH] : putRecordsBody(stream, batch.map(entry));
+    const out = checkPutRecords(await raw.json<unknown>('PutRecords', body), batch.length);
+    return { failed: out.failed, rejected: out.rejected };
+  };
+}
 
 /**
  * Writes `count` records with PutRecords, re-sending entries the server
@@ -28,34 +84,25 @@ const READ_TIMEOUT_MS = 5 * 60_000;
  * were stored.
  */
 async function load(
-  client: BenchClient,
-  stream: string,
+  send: BatchSender,
   count: number,
-  recordSize: number,
   boundMs: number,
 ): Promise<{ seconds: number; stored: number; calls: number; retriedRecords: number; bounded: boolean }> {
-  const payloads = payloadPool(DISTINCT_PAYLOADS, recordSize);
-  const keys = partitionKeys(DISTINCT_PAYLOADS);
-  const entries: PutRecordsRequestEntry[] = new Array(count);
-  for (let i = 0; i < count; i++) {
-    const j = i % DISTINCT_PAYLOADS;
-    entries[i] = { Data: payloads[j], PartitionKey: keys[j] };
-  }
-
   const start = nowMs();
   const deadline = start + boundMs;
   let next = 0;
   let stored = 0;
   let bounded = false;
-  const retry: PutRecordsRequestEntry[] = [];
+  const retry: number[] = [];
   let calls = 0;
   let retriedRecords = 0;
   let consecutiveErrors = 0;
 
-  const take = (): PutRecordsRequestEntry[] => {
+  const take = (): number[] => {
     if (retry.length > 0) return retry.splice(0, BATCH);
-    const batch = entries.slice(next, next + BATCH);
-    next += batch.length;
+    const n = Math.min(BATCH, count - next);
+    const batch = Array.from({ length: n }, (_, k) => next + k);
+    next += n;
     return batch;
   };
 
@@ -72,14 +119,13 @@ async function load(
         continue;
       }
       try {
-        const res = await client.kinesis.send(new PutRecordsCommand({ StreamName: stream, Records: batch }));
+        const res = await send(batch);
         calls++;
         consecutiveErrors = 0;
-        stored += batch.length - (res.FailedRecordCount ?? 0);
-        if ((res.FailedRecordCount ?? 0) > 0) {
-          const out = res.Records ?? [];
+        stored += batch.length - res.failed;
+        if (res.failed > 0) {
           for (let i = 0; i < batch.length; i++) {
-            if (out[i]?.ErrorCode) {
+            if (res.rejected[i]) {
               retry.push(batch[i]);
               retriedRecords++;
             }
@@ -113,10 +159,10 @@ export const getRecordsScenario: Scenario = {
   async run(ctx) {
     const { recordSize, getRecordsCount: count } = ctx.options;
 
-    return withStream(ctx, 'getrecords', 1, LOAD_IN_FLIGHT + 2, async (client, stream) => {
+    return withStream(ctx, 'getrecords', 1, LOAD_IN_FLIGHT + 2, async (client, stream, raw) => {
       const boundMs = ctx.options.loadSeconds * 1000;
       ctx.log(`GetRecords: loading ${count} records of ${recordSize} bytes (bound ${ctx.options.loadSeconds} s)`);
-      const loaded = await load(client, stream, count, recordSize, boundMs);
+      const loaded = await load(loadSender(client, raw, stream, recordSize), count, boundMs);
       if (loaded.stored === 0) throw new Error('no record could be stored');
       const expected = loaded.stored;
       ctx.log(
@@ -126,6 +172,18 @@ export const getRecordsScenario: Scenario = {
 
       const [shardId] = await shardIds(client, stream);
       if (!shardId) throw new Error(`stream ${stream} has no shards`);
+
+      // The raw client settles its wire format before the clock starts, on an iterator of its own.
+      const reader = raw
+        ? await RecordsReader.open(raw, await shardIterator(client, stream, shardId, 'TRIM_HORIZON'), PROBE_LIMIT)
+        : null;
+      if (reader) ctx.log(`GetRecords: raw client reads in ${reader.format.toUpperCase()}`);
+      const readPage = (it: string): Promise<RecordsPage> =>
+        reader
+          ? reader.read(it, READ_LIMIT)
+          : client.kinesis
+              .send(new GetRecordsCommand({ ShardIterator: it, Limit: READ_LIMIT }))
+              .then((res) => ({ records: res.Records ?? [], nextShardIterator: res.NextShardIterator }));
       let iterator: string | undefined = await shardIterator(client, stream, shardId, 'TRIM_HORIZON');
 
       const sampler = ctx.serverPid !== null ? new RssSampler(ctx.serverPid) : null;
@@ -148,9 +206,9 @@ export const getRecordsScenario: Scenario = {
       try {
         while (iterator && read < expected && nowMs() < deadline) {
           const c0 = nowNs();
-          let res;
+          let res: RecordsPage;
           try {
-            res = await client.kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: READ_LIMIT }));
+            res = await readPage(iterator);
           } catch (err) {
             if (isUnsupported(err)) throw new UnsupportedError(`GetRecords not supported (${errorMessage(err)})`);
             errors.add(err);
@@ -160,18 +218,18 @@ export const getRecordsScenario: Scenario = {
           }
           callHist.recordNs(nowNs() - c0);
           calls++;
-          const records = res.Records ?? [];
+          const records = res.records;
           if (records.length === 0) {
             if (++emptyResponses > 100) break;
           }
           if (records.length > maxPerCall) maxPerCall = records.length;
           for (const r of records) {
-            const n = r.Data?.length ?? 0;
+            const n = recordBytes(r.Data)?.length ?? 0;
             if (n !== recordSize) wrongSize++;
             bytes += n;
           }
           read += records.length;
-          iterator = res.NextShardIterator;
+          iterator = res.nextShardIterator;
         }
       } finally {
         readNs = nowNs() - t0;
@@ -185,11 +243,17 @@ export const getRecordsScenario: Scenario = {
         notes.serverPeakRssMiB = 'server not started by the benchmark';
         notes.serverHwmMiB = 'server not started by the benchmark';
       }
+      const n = (x: number): string => x.toLocaleString('en-US');
+      const why: string[] = [];
       if (loaded.bounded) {
-        const n = (x: number): string => x.toLocaleString('en-US');
-        const why = `only ${n(expected)} of ${n(count)} records stored within the ${ctx.options.loadSeconds} s load bound`;
-        notes.recordsPerSec = why;
-        notes.mbPerSec = why;
+        why.push(`only ${n(expected)} of ${n(count)} records stored within the ${ctx.options.loadSeconds} s load bound`);
+      }
+      const wire = reader?.note();
+      if (wire) why.push(wire);
+      if (wrongSize > 0) why.push(`${n(wrongSize)} records had Data of a size other than ${recordSize} bytes`);
+      if (why.length > 0) {
+        notes.recordsPerSec = why.join('; ');
+        notes.mbPerSec = why.join('; ');
       }
       if (read < expected) {
         throw new Error(
@@ -206,6 +270,7 @@ export const getRecordsScenario: Scenario = {
         },
         notes,
         details: {
+          ...(reader ? reader.details() : { readFormat: 'json (SDK)' }),
           shards: 1,
           recordSize,
           records: count,
@@ -228,6 +293,6 @@ export const getRecordsScenario: Scenario = {
           loadRetriedRecords: loaded.retriedRecords,
         },
       };
-    });
+    }, LOAD_IN_FLIGHT);
   },
 };

@@ -1,5 +1,6 @@
 import { PutRecordCommand, type PutRecordCommandInput } from '@aws-sdk/client-kinesis';
 import { LatencyHistogram } from '../histogram.js';
+import { checkPutRecord, putRecordBody } from '../raw-client.js';
 import { partitionKeys, payloadPool } from '../util.js';
 import { MB, round, withStream } from './common.js';
 import type { Scenario } from './types.js';
@@ -25,11 +26,18 @@ export const putRecordScenario: Scenario = {
     const payloads = payloadPool(DISTINCT_RECORDS, recordSize);
     const keys = partitionKeys(DISTINCT_RECORDS);
 
-    return withStream(ctx, 'putrecord', SHARDS, IN_FLIGHT + 2, async (client, stream) => {
-      const inputs: PutRecordCommandInput[] = new Array(DISTINCT_RECORDS);
+    return withStream(ctx, 'putrecord', SHARDS, IN_FLIGHT + 2, async (client, stream, raw) => {
+      // Requests are built before the clock starts: SDK inputs, or JSON bodies for the raw client.
+      const inputs: PutRecordCommandInput[] = [];
+      const bodies: Buffer[] = [];
       for (let i = 0; i < DISTINCT_RECORDS; i++) {
-        inputs[i] = { StreamName: stream, Data: payloads[i], PartitionKey: keys[i] };
+        if (raw) bodies.push(putRecordBody(stream, payloads[i], keys[i]));
+        else inputs.push({ StreamName: stream, Data: payloads[i], PartitionKey: keys[i] });
       }
+      const call = raw
+        ? (seq: number): Promise<unknown> =>
+            raw.json<unknown>('PutRecord', bodies[seq % DISTINCT_RECORDS]).then(checkPutRecord)
+        : (seq: number): Promise<unknown> => client.kinesis.send(new PutRecordCommand(inputs[seq % DISTINCT_RECORDS]));
 
       const hist = new LatencyHistogram();
       ctx.log(`PutRecord: ${warmupSeconds}s warm-up, ${seconds}s measured`);
@@ -41,7 +49,7 @@ export const putRecordScenario: Scenario = {
           measureMs: seconds * 1000,
           serverPid: ctx.serverPid,
         },
-        (seq) => client.kinesis.send(new PutRecordCommand(inputs[seq % DISTINCT_RECORDS])),
+        call,
         (_res, latencyNs) => hist.recordNs(latencyNs),
       );
 
@@ -70,6 +78,6 @@ export const putRecordScenario: Scenario = {
           serverCpuPct: stats.serverCpuPct,
         },
       };
-    });
+    }, IN_FLIGHT);
   },
 };

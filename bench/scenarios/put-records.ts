@@ -1,5 +1,6 @@
 import { PutRecordsCommand, type PutRecordsCommandInput } from '@aws-sdk/client-kinesis';
 import { LatencyHistogram } from '../histogram.js';
+import { type PutRecordsOutcome, checkPutRecords, putRecordsBody } from '../raw-client.js';
 import { partitionKeys, payloadPool } from '../util.js';
 import { MB, round, withStream } from './common.js';
 import type { Scenario } from './types.js';
@@ -28,16 +29,33 @@ export const putRecordsScenario: Scenario = {
     const payloads = payloadPool(total, recordSize);
     const keys = partitionKeys(total);
 
-    return withStream(ctx, 'putrecords', SHARDS, IN_FLIGHT + 2, async (client, stream) => {
+    return withStream(ctx, 'putrecords', SHARDS, IN_FLIGHT + 2, async (client, stream, raw) => {
+      // Requests are built before the clock starts: SDK inputs, or JSON bodies for the raw client.
       const inputs: PutRecordsCommandInput[] = [];
+      const bodies: Buffer[] = [];
       for (let b = 0; b < DISTINCT_BATCHES; b++) {
         const records = new Array(BATCH);
         for (let i = 0; i < BATCH; i++) {
           const j = b * BATCH + i;
           records[i] = { Data: payloads[j], PartitionKey: keys[j] };
         }
-        inputs.push({ StreamName: stream, Records: records });
+        if (raw) {
+          bodies.push(putRecordsBody(stream, records.map((r) => ({ data: r.Data, key: r.PartitionKey }))));
+        } else {
+          inputs.push({ StreamName: stream, Records: records });
+        }
       }
+      type Outcome = Pick<PutRecordsOutcome, 'failed' | 'errorCodes'>;
+      const call = raw
+        ? (seq: number): Promise<Outcome> =>
+            raw.json<unknown>('PutRecords', bodies[seq % DISTINCT_BATCHES]).then((doc) => checkPutRecords(doc, BATCH))
+        : (seq: number): Promise<Outcome> =>
+            client.kinesis.send(new PutRecordsCommand(inputs[seq % DISTINCT_BATCHES])).then((res) => {
+              const failed = res.FailedRecordCount ?? 0;
+              const errorCodes: string[] = [];
+              if (failed > 0) for (const r of res.Records ?? []) if (r.ErrorCode) errorCodes.push(r.ErrorCode);
+              return { failed, errorCodes };
+            });
 
       const hist = new LatencyHistogram();
       let accepted = 0;
@@ -53,17 +71,12 @@ export const putRecordsScenario: Scenario = {
           measureMs: seconds * 1000,
           serverPid: ctx.serverPid,
         },
-        (seq) => client.kinesis.send(new PutRecordsCommand(inputs[seq % DISTINCT_BATCHES])),
+        call,
         (res, latencyNs) => {
           hist.recordNs(latencyNs);
-          const failed = res.FailedRecordCount ?? 0;
-          accepted += BATCH - failed;
-          failedInResponses += failed;
-          if (failed > 0) {
-            for (const r of res.Records ?? []) {
-              if (r.ErrorCode) failureCodes.set(r.ErrorCode, (failureCodes.get(r.ErrorCode) ?? 0) + 1);
-            }
-          }
+          accepted += BATCH - res.failed;
+          failedInResponses += res.failed;
+          for (const code of res.errorCodes) failureCodes.set(code, (failureCodes.get(code) ?? 0) + 1);
         },
       );
 
@@ -95,6 +108,6 @@ export const putRecordsScenario: Scenario = {
           callMaxMs: hist.maxMs(),
         },
       };
-    });
+    }, IN_FLIGHT);
   },
 };

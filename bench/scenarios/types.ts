@@ -24,6 +24,19 @@ export interface ScenarioOptions {
   latencyRecords: number;
   /** Milliseconds between puts in the put-to-visible scenario. */
   latencyIntervalMs: number;
+  /**
+   * Which client makes the measured calls: the AWS SDK v3 client, or the lean
+   * HTTP/1.1 client in raw-client.ts (JSON writes, CBOR GetRecords).
+   */
+  client: ClientKind;
+}
+
+export type ClientKind = 'sdk' | 'raw';
+export const CLIENT_KINDS: readonly ClientKind[] = ['sdk', 'raw'];
+
+/** How results name the client that produced them. */
+export function describeClient(kind: ClientKind): string {
+  return kind === 'raw' ? 'raw (lean HTTP/1.1, JSON writes, CBOR GetRecords)' : 'sdk';
 }
 
 export interface ScenarioContext {

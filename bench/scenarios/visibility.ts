@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { GetRecordsCommand, PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { isUnsupported, shardIds, shardIterator } from '../client.js';
 import { LatencyHistogram } from '../histogram.js';
+import { type RecordsPage, RecordsReader, checkPutRecord, recordBytes } from '../raw-client.js';
 import { CpuMeter, ErrorTally, errorMessage, errorName, nowMs, nowNs, payloadPool, sleep } from '../util.js';
 import { round, withStream } from './common.js';
 import { type Scenario, UnsupportedError } from './types.js';
@@ -48,9 +49,27 @@ export const visibilityScenario: Scenario = {
     const visibleAt = new Float64Array(n).fill(NaN);
     const rel = (t: bigint): number => Number(t - base);
 
-    return withStream(ctx, 'visible', 1, MAX_PUTS_IN_FLIGHT + 4, async (client, stream) => {
+    return withStream(ctx, 'visible', 1, MAX_PUTS_IN_FLIGHT + 4, async (client, stream, raw) => {
       const [shardId] = await shardIds(client, stream);
       if (!shardId) throw new Error(`stream ${stream} has no shards`);
+
+      // The raw client writes in JSON and settles its read format before the
+      // clock starts, on an iterator of its own.
+      const rawReader = raw
+        ? await RecordsReader.open(raw, await shardIterator(client, stream, shardId, 'LATEST'), 10_000)
+        : null;
+      if (rawReader) ctx.log(`put-to-visible: raw client reads in ${rawReader.format.toUpperCase()}`);
+      const readPage = (it: string): Promise<RecordsPage> =>
+        rawReader
+          ? rawReader.read(it, 10_000)
+          : client.kinesis
+              .send(new GetRecordsCommand({ ShardIterator: it, Limit: 10_000 }))
+              .then((res) => ({ records: res.Records ?? [], nextShardIterator: res.NextShardIterator }));
+      const bodyStart = `{"StreamName":${JSON.stringify(stream)},"PartitionKey":"visible","Data":"`;
+      const putOne = (data: Buffer): Promise<unknown> =>
+        raw
+          ? raw.json<unknown>('PutRecord', Buffer.from(`${bodyStart}${data.toString('base64')}"}`)).then(checkPutRecord)
+          : client.kinesis.send(new PutRecordCommand({ StreamName: stream, PartitionKey: 'visible', Data: data }));
       let iterator: string | undefined = await shardIterator(client, stream, shardId, 'LATEST');
 
       const visible = new LatencyHistogram();
@@ -74,9 +93,9 @@ export const visibilityScenario: Scenario = {
         const hardDeadline = nowMs() + n * interval + 120_000;
         while (iterator && nowMs() < hardDeadline) {
           if (writerDone && (seen >= acked || nowMs() > lastAckAt + GRACE_MS)) return;
-          let res;
+          let res: RecordsPage;
           try {
-            res = await client.kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }));
+            res = await readPage(iterator);
           } catch (err) {
             if (isUnsupported(err)) throw new UnsupportedError(`GetRecords not supported (${errorMessage(err)})`);
             readErrors.add(err);
@@ -89,8 +108,8 @@ export const visibilityScenario: Scenario = {
           const t = nowNs();
           consecutive = 0;
           readCalls++;
-          for (const r of res.Records ?? []) {
-            const d = r.Data;
+          for (const r of res.records) {
+            const d = recordBytes(r.Data);
             if (!d || d.length < HEADER) {
               foreign++;
               continue;
@@ -109,7 +128,7 @@ export const visibilityScenario: Scenario = {
             seen++;
             visible.recordNs(t - b.readBigUInt64LE(SENT_AT));
           }
-          iterator = res.NextShardIterator;
+          iterator = res.nextShardIterator;
         }
       };
 
@@ -124,8 +143,7 @@ export const visibilityScenario: Scenario = {
           const data = payloads[i];
           const sent = nowNs();
           data.writeBigUInt64LE(sent, SENT_AT);
-          const p: Promise<void> = client.kinesis
-            .send(new PutRecordCommand({ StreamName: stream, PartitionKey: 'visible', Data: data }))
+          const p: Promise<void> = putOne(data)
             .then(
               () => {
                 const t = nowNs();
@@ -180,6 +198,10 @@ export const visibilityScenario: Scenario = {
       let lost = 0;
       for (let i = 0; i < n; i++) if (!Number.isNaN(ackAt[i]) && Number.isNaN(visibleAt[i])) lost++;
 
+      const notes: Record<string, string> = {};
+      const wire = rawReader?.note();
+      if (wire) for (const key of ['p50Ms', 'p99Ms', 'maxMs', 'ackToVisibleP50Ms', 'ackToVisibleP99Ms']) notes[key] = wire;
+
       return {
         values: {
           p50Ms: visible.percentileMs(50),
@@ -190,7 +212,9 @@ export const visibilityScenario: Scenario = {
           putAckP50Ms: putAck.percentileMs(50),
           lost,
         },
+        notes,
         details: {
+          ...(rawReader ? rawReader.details() : { readFormat: 'json (SDK)' }),
           shards: 1,
           recordSize,
           puts: n,
@@ -209,6 +233,6 @@ export const visibilityScenario: Scenario = {
           serverCpuPct: usage.serverCpuPct,
         },
       };
-    });
+    }, MAX_PUTS_IN_FLIGHT + 1);
   },
 };
