@@ -52,10 +52,14 @@ export function routingKey(entry: PutEntry, stream: Stream): Buffer {
   return hash('md5', entry.PartitionKey, 'buffer');
 }
 
+/** Data and partition-key bytes of a record, as size limits and write budgets count them; measured once. */
+export function recordBytes(entry: PutEntry): number {
+  return (entry.size ??= entry.Data.length + (entry.PartitionKey ? Buffer.byteLength(entry.PartitionKey, 'utf8') : 0));
+}
+
 /** Checks one record against the stream's maximum record size (data and partition key). */
 export function checkRecordSize(stream: Stream, entry: PutEntry, path: string): number {
-  const size = entry.Data.length + (entry.PartitionKey ? Buffer.byteLength(entry.PartitionKey, 'utf8') : 0);
-  entry.size = size;
+  const size = recordBytes(entry);
   const max = stream.meta.maxRecordSizeKiB * 1024;
   if (size > max) {
     throw new ValidationException(
@@ -89,7 +93,7 @@ export async function putEntries(k: Kinesis, stream: Stream, entries: readonly P
       g = { inputs: [], positions: [], limits: limits?.shard(stream, shard, now), bytes: 0, throttled: 0 };
       groups.set(shard, g);
     }
-    const bytes = e.size ?? e.Data.length + (e.PartitionKey === undefined ? 0 : Buffer.byteLength(e.PartitionKey, 'utf8'));
+    const bytes = recordBytes(e);
     // Each record is admitted or refused by its shard's write limits on its own.
     if (g.limits !== undefined && !g.limits.admitWrite(bytes, now)) {
       (throttled ??= []).push(i);
