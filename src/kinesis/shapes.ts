@@ -12,6 +12,7 @@ import {
   type StructureShape,
   type Required,
 } from '../protocol/shape.js';
+import { SHARD_LEVEL_METRICS } from './monitoring.js';
 
 /**
  * The input shape of every Kinesis Data Streams operation (API 2013-12-02), one table per
@@ -51,16 +52,7 @@ const encryptionType = string({ enum: ['NONE', 'KMS'] });
 const recordDistributionStrategy = string({ enum: ['AUTO', 'USER_PARTITION_KEY'] });
 const metricsNameList = list(
   string({
-    enum: [
-      'IncomingBytes',
-      'IncomingRecords',
-      'OutgoingBytes',
-      'OutgoingRecords',
-      'WriteProvisionedThroughputExceeded',
-      'ReadProvisionedThroughputExceeded',
-      'IteratorAgeMilliseconds',
-      'ALL',
-    ],
+    enum: [...SHARD_LEVEL_METRICS, 'ALL'],
   }),
   { min: 1, max: 7 },
 );
