@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { ServeConfig } from '../config.js';
 import type { Kinesis } from '../kinesis/service.js';
 import { loadCredentials } from './credentials.js';
+import { dynamoDbAuthorizer } from './dynamodb-authorizer.js';
 import { kinesisAuthorizer, type RequestFacts } from './kinesis-authorizer.js';
 import { SigV4Verifier } from './sigv4.js';
 
@@ -19,6 +20,8 @@ export interface Auth {
   /** In development mode it checks only that a signature is complete and well formed. */
   verifier: SigV4Verifier;
   kinesisAuthorizer(k: Kinesis): ((operation: string, input: Record<string, unknown>, facts: RequestFacts) => Promise<void>) | undefined;
+  /** Authorizes `dynamodb:<Operation>` by identity policies; undefined in development mode. */
+  dynamoDbAuthorizer?: (operation: string, input: Record<string, unknown>, facts: RequestFacts) => Promise<void>;
 }
 
 /**
@@ -43,5 +46,10 @@ export function createAuth(config: Pick<ServeConfig, 'credentials' | 'region' | 
     { auth: 'verified', credentialsFile: config.credentials, accessKeys: credentials.size },
     'SigV4 signatures are verified and requests authorized by IAM policies',
   );
-  return { mode: 'verified', verifier, kinesisAuthorizer: (k) => kinesisAuthorizer(k) };
+  return {
+    mode: 'verified',
+    verifier,
+    kinesisAuthorizer: (k) => kinesisAuthorizer(k),
+    dynamoDbAuthorizer: dynamoDbAuthorizer({ region: config.region, accountId: config.accountId }),
+  };
 }

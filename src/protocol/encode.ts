@@ -19,11 +19,13 @@ export function encodeOutput(output: object | undefined, format: WireFormat): Bu
 /**
  * An error body: `{"__type": "<Type>", "message": "<text>"}`, with `Message` for the protocol
  * errors AWS writes that way, and no message member at all when the text is empty (as AWS sends
- * a bare SerializationException or UnknownOperationException).
+ * a bare SerializationException or UnknownOperationException). `type` is the `__type` written
+ * (a service may qualify the bare name); the error's `fields` follow the message.
  */
-export function encodeError(err: AwsError, format: WireFormat): Buffer {
-  const body: Record<string, string> = { __type: err.type };
+export function encodeError(err: AwsError, format: WireFormat, type: string = err.type): Buffer {
+  const body: Record<string, unknown> = { __type: type };
   if (err.message !== '') body[err.capitalMessage ? 'Message' : 'message'] = err.message;
+  if (err.fields) Object.assign(body, err.fields);
   if (format === 'json') return jsonBytes(body);
   return cborBytes(body);
 }

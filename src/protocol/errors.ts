@@ -8,6 +8,8 @@ export class AwsError extends Error {
   readonly status: number;
   /** Some protocol errors are written with a capital `Message` key, as AWS does. */
   readonly capitalMessage: boolean;
+  /** Further members of the error body (DynamoDB's ConditionalCheckFailedException carries `Item`). */
+  fields?: Readonly<Record<string, unknown>>;
 
   constructor(type: string, message: string, status = 400, capitalMessage = false) {
     super(message);
