@@ -25,12 +25,16 @@ there; otherwise Tributary is started from the build (dist/src/cli/main.js).
 Options:
   --endpoint URL       measure a running server (loopback addresses only)
   --server KIND        start and measure one of: ${SERVER_KINDS.join(', ')}
+  --engine ENGINE      storage engine of a Tributary the benchmark starts: embedded
+                       (default) or jetstream (three nats-servers on loopback with
+                       routes, JetStream R3, and one Tributary node on them)
 ${COMMON_HELP}`;
 
 async function main(): Promise<number> {
   const { common, values, help } = parseCommon(process.argv.slice(2), {
     endpoint: { type: 'string' },
     server: { type: 'string' },
+    engine: { type: 'string' },
   });
   if (help) {
     process.stdout.write(`${HELP}\n`);
@@ -41,6 +45,14 @@ async function main(): Promise<number> {
   const endpointArg = typeof values.endpoint === 'string' ? values.endpoint : null;
   const serverArg = typeof values.server === 'string' ? values.server : null;
   if (endpointArg && serverArg) throw new Error('use either --endpoint or --server, not both');
+  const engineArg = typeof values.engine === 'string' ? values.engine : undefined;
+  if (engineArg !== undefined && engineArg !== 'embedded' && engineArg !== 'jetstream') {
+    throw new Error('--engine must be embedded or jetstream');
+  }
+  const engine = engineArg as 'embedded' | 'jetstream' | undefined;
+  if (engine && (endpointArg || (serverArg && serverArg !== 'tributary'))) {
+    throw new Error('--engine applies to a Tributary the benchmark starts');
+  }
   if (serverArg && !SERVER_KINDS.includes(serverArg as ServerKind)) {
     throw new Error(`--server must be one of ${SERVER_KINDS.join(', ')}`);
   }
@@ -60,11 +72,11 @@ async function main(): Promise<number> {
     kind = 'endpoint';
   } else if (serverArg) {
     log(`starting ${serverArg}`);
-    server = await startServer(serverArg as ServerKind, { keepData: common.keepData });
+    server = await startServer(serverArg as ServerKind, { keepData: common.keepData, engine });
     endpoint = server.endpoint;
     label = server.label;
     kind = server.kind;
-  } else if (await answers(DEFAULT_ENDPOINT, 1000)) {
+  } else if (!engine && (await answers(DEFAULT_ENDPOINT, 1000))) {
     endpoint = DEFAULT_ENDPOINT;
     label = DEFAULT_ENDPOINT;
     kind = 'endpoint';
@@ -81,7 +93,7 @@ async function main(): Promise<number> {
     return 2;
   } else {
     log('nothing answers at the default endpoint; starting Tributary');
-    server = await startServer('tributary', { keepData: common.keepData });
+    server = await startServer('tributary', { keepData: common.keepData, engine });
     endpoint = server.endpoint;
     label = server.label;
     kind = server.kind;

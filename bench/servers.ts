@@ -9,6 +9,7 @@ import {
   readdirSync,
   readlinkSync,
   rmSync,
+  writeFileSync,
 } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
@@ -37,6 +38,11 @@ export interface RunningServer {
 export interface StartOptions {
   /** Keep the data directory after stopping. */
   keepData?: boolean;
+  /**
+   * Tributary's storage engine: embedded (default), or jetstream on three nats-servers started on
+   * loopback with routes (JetStream, R3), with Tributary as one node on them.
+   */
+  engine?: 'embedded' | 'jetstream';
   /** Milliseconds to wait for the server to answer. */
   startTimeoutMs?: number;
 }
@@ -324,6 +330,7 @@ export async function startTributary(opts: StartOptions = {}): Promise<RunningSe
   } catch {
     // keep '?'
   }
+  if (opts.engine === 'jetstream') return startTributaryOnJetStream(cli, version, dataDir, opts);
   return launch(
     {
       kind: 'tributary',
@@ -338,6 +345,129 @@ export async function startTributary(opts: StartOptions = {}): Promise<RunningSe
     },
     opts,
   );
+}
+
+/** The nats-server binary: on PATH, or where Debian installs it. */
+function natsServerBinary(): string {
+  for (const dir of [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/usr/bin', '/usr/local/bin']) {
+    if (dir && existsSync(join(dir, 'nats-server'))) return join(dir, 'nats-server');
+  }
+  throw new Error('nats-server is not installed (apt-get install nats-server); --engine jetstream needs it');
+}
+
+/**
+ * Three nats-servers on loopback, clustered with routes, JetStream on each (file store in the
+ * run's temporary directory); resolves once JetStream answers on every one.
+ */
+async function startNatsCluster(root: string): Promise<{ urls: string[]; config: Record<string, unknown>; stop(): Promise<void> }> {
+  const binary = natsServerBinary();
+  const clientPorts = [await freePort(), await freePort(), await freePort()];
+  const routePorts = [await freePort(), await freePort(), await freePort()];
+  const children: ChildProcess[] = [];
+  const stop = async (): Promise<void> => {
+    await Promise.all(
+      children.map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            if (c.exitCode !== null || c.signalCode !== null) return resolve();
+            c.once('exit', () => resolve());
+            c.kill('SIGTERM');
+          }),
+      ),
+    );
+  };
+  const killOnExit = (): void => {
+    for (const c of children) c.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
+  for (let i = 0; i < 3; i++) {
+    const dir = join(root, `nats-${i + 1}`);
+    mkdirSync(dir, { recursive: true });
+    const routes = routePorts.filter((_, j) => j !== i).map((p) => `"nats-route://127.0.0.1:${p}"`);
+    const conf = join(dir, 'nats.conf');
+    writeFileSync(
+      conf,
+      [
+        `server_name: n${i + 1}`,
+        `listen: "127.0.0.1:${clientPorts[i]}"`,
+        'max_payload: 8MB',
+        `jetstream { store_dir: "${join(dir, 'store')}" }`,
+        `cluster { name: bench, listen: "127.0.0.1:${routePorts[i]}", routes: [${routes.join(', ')}] }`,
+        '',
+      ].join('\n'),
+    );
+    const fd = openSync(join(dir, 'nats.log'), 'a');
+    try {
+      children.push(spawn(binary, ['-c', conf], { stdio: ['ignore', fd, fd] }));
+    } finally {
+      closeSync(fd);
+    }
+  }
+  const urls = clientPorts.map((p) => `nats://127.0.0.1:${p}`);
+  // JetStream is ready once its meta group has a leader: account info then answers.
+  const { connect } = await import('@nats-io/transport-node');
+  const { jetstreamManager } = await import('@nats-io/jetstream');
+  const deadline = nowMs() + 60_000;
+  for (;;) {
+    try {
+      const nc = await connect({ servers: urls, timeout: 1000 });
+      try {
+        await jetstreamManager(nc, { timeout: 1000 });
+      } finally {
+        await nc.close();
+      }
+      break;
+    } catch (err) {
+      if (nowMs() > deadline) {
+        await stop();
+        throw new Error(`the nats-servers did not become ready: ${(err as Error).message}`);
+      }
+      await sleep(250);
+    }
+  }
+  return {
+    urls,
+    config: { natsServers: 3, jetstream: 'file store, R3, routes on loopback', natsServerBinary: binary },
+    async stop() {
+      await stop();
+      process.removeListener('exit', killOnExit);
+    },
+  };
+}
+
+async function startTributaryOnJetStream(cli: string, version: string, dataDir: string, opts: StartOptions): Promise<RunningServer> {
+  const nats = await startNatsCluster(join(dataDir, '..'));
+  const args = ['serve', '--port', '0', '--data-dir', dataDir, '--limits', 'off', '--storage', 'jetstream', '--nats', nats.urls.join(','), '--nats-replicas', '3'];
+  let server: RunningServer;
+  try {
+    // The temporary directory (and the nats-servers' stores in it) goes when Tributary stops: keep
+    // it until the nats-servers have stopped too.
+    server = await launch(
+      {
+        kind: 'tributary',
+        label: `tributary ${version} (jetstream, 3 nats-servers, R3)`,
+        script: cli,
+        args,
+        env: {},
+        dataDir,
+        config: { args: 'serve --port 0 --data-dir <tmp> --limits off --storage jetstream --nats <3 urls> --nats-replicas 3', ...nats.config },
+        port: null,
+      },
+      { ...opts, keepData: true },
+    );
+  } catch (err) {
+    await nats.stop();
+    if (!opts.keepData) rmSync(dirname(dataDir), { recursive: true, force: true });
+    throw err;
+  }
+  return {
+    ...server,
+    async stop() {
+      await server.stop();
+      await nats.stop();
+      if (!opts.keepData) rmSync(dirname(dataDir), { recursive: true, force: true });
+    },
+  };
 }
 
 function startOnce(kind: ServerKind, opts: StartOptions): Promise<RunningServer> {

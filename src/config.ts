@@ -44,8 +44,16 @@ export interface ServeConfig {
   requestTimeoutMs: number;
   headersTimeoutMs: number;
   idleTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  maxHeaderBytes: number;
+  maxConnections: number;
+  maxConcurrentStreams: number;
+  maxUnsentBytes: number;
+  maxReadBytes: number;
   metricsRetentionHours: number;
   metricsEndpoint: 'auto' | 'on' | 'off';
+  retentionSweepMs: number;
+  clockOffsetMs: number;
 }
 
 export const defaultConfig: ServeConfig = {
@@ -89,8 +97,16 @@ export const defaultConfig: ServeConfig = {
   requestTimeoutMs: 120_000,
   headersTimeoutMs: 60_000,
   idleTimeoutMs: 120_000,
+  keepAliveTimeoutMs: 65_000,
+  maxHeaderBytes: 64 * 1024,
+  maxConnections: 10_000,
+  maxConcurrentStreams: 1_000,
+  maxUnsentBytes: 256 * 1024 * 1024,
+  maxReadBytes: 128 * 1024 * 1024,
   metricsRetentionHours: 3,
   metricsEndpoint: 'auto',
+  retentionSweepMs: 60_000,
+  clockOffsetMs: 0,
 };
 
 /** One line per setting: flag, environment variable, meaning. Shown by `serve --help` and the README. */
@@ -235,7 +251,7 @@ export const configDocs: Record<keyof ServeConfig, { flag: string; env: string; 
   requestTimeoutMs: {
     flag: '--request-timeout-ms <ms>',
     env: 'TRIBUTARY_REQUEST_TIMEOUT_MS',
-    help: 'time an HTTP/1.1 client has to send a whole request (headers and body); 0 for none',
+    help: 'time a client has to send a whole request (headers and body), over HTTP/1.1 or HTTP/2; 0 for none',
   },
   headersTimeoutMs: {
     flag: '--headers-timeout-ms <ms>',
@@ -245,7 +261,46 @@ export const configDocs: Record<keyof ServeConfig, { flag: string; env: string; 
   idleTimeoutMs: {
     flag: '--idle-timeout-ms <ms>',
     env: 'TRIBUTARY_IDLE_TIMEOUT_MS',
-    help: 'an HTTP/2 connection with no request or response traffic for this long is closed (pings do not count); 0 for never',
+    help:
+      'a connection with no traffic for this long is closed: an HTTP/2 one with no request or response traffic (pings do not count), ' +
+      'an HTTP/1.1 one whose response makes no progress (the client stopped reading); 0 for never',
+  },
+  keepAliveTimeoutMs: {
+    flag: '--keep-alive-timeout-ms <ms>',
+    env: 'TRIBUTARY_KEEP_ALIVE_TIMEOUT_MS',
+    help: 'an HTTP/1.1 connection waiting for its next request is closed after this long',
+  },
+  maxHeaderBytes: {
+    flag: '--max-header-bytes <bytes>',
+    env: 'TRIBUTARY_MAX_HEADER_BYTES',
+    help: 'largest request head: HTTP/1.1 gets 431 beyond it, an HTTP/2 stream is refused',
+  },
+  maxConnections: {
+    flag: '--max-connections <count>',
+    env: 'TRIBUTARY_MAX_CONNECTIONS',
+    help:
+      'connections held at once; beyond it new ones are closed as they arrive; never more than the open-file limit ' +
+      'less 128 descriptors kept for files; 0 for that bound only',
+  },
+  maxConcurrentStreams: {
+    flag: '--max-concurrent-streams <count>',
+    env: 'TRIBUTARY_MAX_CONCURRENT_STREAMS',
+    help: 'requests (SubscribeToShard streams included) one HTTP/2 connection may have open at once',
+  },
+  maxUnsentBytes: {
+    flag: '--max-unsent-bytes <bytes>',
+    env: 'TRIBUTARY_MAX_UNSENT_BYTES',
+    help:
+      'response bytes held, over all connections, for clients that do not read them; beyond it the connections (HTTP/2: streams) ' +
+      'whose responses made no progress are dropped, most behind first; 0 for no limit',
+  },
+  maxReadBytes: {
+    flag: '--max-read-bytes <bytes>',
+    env: 'TRIBUTARY_MAX_READ_BYTES',
+    help:
+      'memory that GetRecords responses being read, encoded and sent may hold at once, over all clients (about 2.4 times ' +
+      "their records' bytes); beyond it a read gets a smaller batch or waits its turn, and one that waits 5 s is answered " +
+      'ProvisionedThroughputExceededException; 0 for no limit',
   },
   metricsRetentionHours: {
     flag: '--metrics-retention-hours <hours>',
@@ -256,6 +311,18 @@ export const configDocs: Record<keyof ServeConfig, { flag: string; env: string; 
     flag: '--metrics-endpoint <auto|on|off>',
     env: 'TRIBUTARY_METRICS_ENDPOINT',
     help: 'GET /metrics (Prometheus, no authentication): auto serves it only without --credentials; on always; off never',
+  },
+  retentionSweepMs: {
+    flag: '--retention-sweep-ms <ms>',
+    env: 'TRIBUTARY_RETENTION_SWEEP_MS',
+    help: 'how often every shard of every stream is trimmed to its retention period (reads also trim the shard they read)',
+  },
+  clockOffsetMs: {
+    flag: '--clock-offset-ms <ms>',
+    env: 'TRIBUTARY_CLOCK_OFFSET_MS',
+    help:
+      'testing only: run the server this many milliseconds ahead of the system clock (arrival times, retention, ' +
+      'status delays); restarting with a larger offset makes retention expire records without waiting',
   },
 };
 

@@ -1,3 +1,4 @@
+import { updateSetting } from '../storage/catalog.js';
 import type { Kinesis } from './service.js';
 
 export type CommitmentStatus = 'ENABLED' | 'DISABLED' | 'ENABLED_UNTIL_EARLIEST_ALLOWED_END';
@@ -19,9 +20,12 @@ export const MIN_COMMITMENT_MS = 24 * 3_600_000;
  * allowed end has passed.
  */
 export async function currentCommitment(k: Kinesis): Promise<Commitment> {
-  const text = await k.catalog.getSetting(SETTING);
+  return commitmentAt(await k.catalog.getSetting(SETTING), k.now);
+}
+
+function commitmentAt(text: string | undefined, now: number): Commitment {
   const c: Commitment = text ? JSON.parse(text) : { status: 'DISABLED' };
-  if (c.status === 'ENABLED_UNTIL_EARLIEST_ALLOWED_END' && c.endedAt !== undefined && c.endedAt <= k.now) {
+  if (c.status === 'ENABLED_UNTIL_EARLIEST_ALLOWED_END' && c.endedAt !== undefined && c.endedAt <= now) {
     return { ...c, status: 'DISABLED' };
   }
   return c;
@@ -41,33 +45,44 @@ const queues = new WeakMap<Kinesis, Promise<unknown>>();
  * - disabling ends the commitment now (EndedAt) once it has lasted 24 h; before that it schedules
  *   the end at EarliestAllowedEndAt (ENABLED_UNTIL_EARLIEST_ALLOWED_END); a disabled commitment
  *   stays as it is.
+ * The setting is written with compare-and-set, so nodes sharing the catalog cannot undo each
+ * other's change: the rule runs again on the newer value.
  */
 export function updateCommitment(k: Kinesis, desired: 'ENABLED' | 'DISABLED'): Promise<Commitment> {
   const run = (queues.get(k) ?? Promise.resolve()).then(async () => {
     const now = k.now;
-    const c = await currentCommitment(k);
-    let next: Commitment = c;
-    if (desired === 'ENABLED') {
-      if (c.status === 'DISABLED') {
-        next = { status: 'ENABLED', startedAt: now, earliestAllowedEndAt: now + MIN_COMMITMENT_MS };
-      } else if (c.status === 'ENABLED_UNTIL_EARLIEST_ALLOWED_END') {
-        next = { status: 'ENABLED', startedAt: c.startedAt, earliestAllowedEndAt: c.earliestAllowedEndAt };
-      }
-    } else if (c.status === 'ENABLED') {
-      const earliest = c.earliestAllowedEndAt ?? now;
-      next =
-        earliest <= now
-          ? { ...c, status: 'DISABLED', endedAt: now }
-          : { ...c, status: 'ENABLED_UNTIL_EARLIEST_ALLOWED_END', endedAt: earliest };
-    }
-    if (next !== c) await k.catalog.putSetting(SETTING, JSON.stringify(next));
-    return next;
+    let result: Commitment = { status: 'DISABLED' };
+    await updateSetting(k.catalog, SETTING, (text) => {
+      const c = commitmentAt(text, now);
+      const next = decideCommitment(c, desired, now);
+      result = next;
+      return next === c ? undefined : JSON.stringify(next);
+    });
+    return result;
   });
   queues.set(
     k,
     run.catch(() => undefined),
   );
   return run;
+}
+
+function decideCommitment(c: Commitment, desired: 'ENABLED' | 'DISABLED', now: number): Commitment {
+  let next: Commitment = c;
+  if (desired === 'ENABLED') {
+    if (c.status === 'DISABLED') {
+      next = { status: 'ENABLED', startedAt: now, earliestAllowedEndAt: now + MIN_COMMITMENT_MS };
+    } else if (c.status === 'ENABLED_UNTIL_EARLIEST_ALLOWED_END') {
+      next = { status: 'ENABLED', startedAt: c.startedAt, earliestAllowedEndAt: c.earliestAllowedEndAt };
+    }
+  } else if (c.status === 'ENABLED') {
+    const earliest = c.earliestAllowedEndAt ?? now;
+    next =
+      earliest <= now
+        ? { ...c, status: 'DISABLED', endedAt: now }
+        : { ...c, status: 'ENABLED_UNTIL_EARLIEST_ALLOWED_END', endedAt: earliest };
+  }
+  return next;
 }
 
 /** The commitment as DescribeAccountSettings and UpdateAccountSettings return it. */

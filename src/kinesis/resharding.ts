@@ -9,7 +9,8 @@
  * writes and reads, as on AWS. With a delay of 0 the change happens within the request.
  *
  * Applying a plan (./reshard-plan.ts): the parents are sealed (./shard-writes.ts) so that their
- * end offsets are final, then one catalog write closes them (closedAt, endOffset; describe.ts
+ * end offsets are final (on a shared engine, also in the log itself, so that other nodes' appends
+ * stop there too: JetStreamShardLog.seal), then one catalog write closes them (closedAt, endOffset; describe.ts
  * derives EndingSequenceNumber) and adds the children. Children are created in whole seconds
  * later than any parent (sequence numbers carry the shard's creation second, so every number of
  * a child exceeds every number of its parents), and a parent's closedAt is its children's
@@ -32,7 +33,7 @@ import {
   type ReshardPlan,
   type ShardRange,
 } from './reshard-plan.js';
-import type { Kinesis, StreamRef } from './service.js';
+import { isSealable, type Kinesis, type StreamRef } from './service.js';
 import { shardIdOf, shardIndexOf, type Shard } from './shard.js';
 import { sealShards } from './shard-writes.js';
 import { changeStream, requireStatus } from './stream-state.js';
@@ -366,19 +367,56 @@ export async function applyPlan(
   const closing = [...closeAt.keys()].filter((index) => !created.has(index));
   const seal = await sealShards(k, stream, closing);
   let written = false;
+  let sealedLogs: number[] = [];
   try {
+    const ends = new Map(seal.ends);
+    sealedLogs = await sealLogs(k, stream, closing, ends);
     await changeStream(k, stream, (meta) => {
       const finished = finish(meta);
-      const next = finished && withPlan(finished, plan, closeAt, seal.ends, k.now);
+      const next = finished && withPlan(finished, plan, closeAt, ends, k.now);
       written = next !== undefined;
       return next;
     });
   } catch (err) {
+    await unsealLogs(k, stream, sealedLogs);
     seal.release(false);
     throw err;
   }
+  if (!written) await unsealLogs(k, stream, sealedLogs);
   seal.release(written);
   return written;
+}
+
+/**
+ * Seals the logs that can be sealed for every writer (see SealableLog), and moves each shard's
+ * end up to where the seal landed: appends made through other nodes before it count. Returns the
+ * indexes sealed.
+ */
+async function sealLogs(k: Kinesis, stream: Stream, indexes: readonly number[], ends: Map<number, number>): Promise<number[]> {
+  const sealed: number[] = [];
+  for (const index of indexes) {
+    const shard = stream.shard(index);
+    if (!shard) continue;
+    const log = await k.log(stream, shard);
+    if (!isSealable(log)) continue;
+    try {
+      ends.set(index, Math.max(ends.get(index) ?? 0, await log.seal()));
+      sealed.push(index);
+    } catch (err) {
+      await unsealLogs(k, stream, sealed);
+      throw err;
+    }
+  }
+  return sealed;
+}
+
+/** Opens sealed logs again (the new topology was not written). */
+async function unsealLogs(k: Kinesis, stream: Stream, indexes: readonly number[]): Promise<void> {
+  for (const index of indexes) {
+    const shard = stream.shard(index);
+    const log = shard && (await k.log(stream, shard));
+    if (log && isSealable(log)) await log.unseal().catch(() => undefined);
+  }
 }
 
 /** The stream document with the plan applied; undefined if the plan no longer fits it. */

@@ -1,6 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import type { Catalog, ShardMeta, StreamMeta, StreamMode } from '../storage/catalog.js';
-import type { LogStore, ShardLog } from '../storage/types.js';
+import {
+  CatalogConflictError,
+  updateStreamRevisioned,
+  type Catalog,
+  type CatalogWatch,
+  type ShardMeta,
+  type StreamChange,
+  type StreamMeta,
+  type StreamMode,
+} from '../storage/catalog.js';
+import type { AppendResult, LogStore, RecordInput, ShardLog } from '../storage/types.js';
 import type { Clock } from '../util/clock.js';
 import { MetricsRecorder } from '../metrics/recorder.js';
 import { metricsStoreFor } from '../metrics/store.js';
@@ -9,13 +18,16 @@ import {
   LimitExceededException,
   ResourceInUseException,
   ResourceNotFoundException,
+  ServiceUnavailableException,
 } from '../protocol/errors.js';
 import { evenHashRanges } from './hash-key.js';
 import { Limits } from './limits/index.js';
 import { autoScale } from './on-demand-scaling.js';
 import { finishPendingReshard } from './resharding.js';
+import { dropExpiredShards, isExpiredShard } from './retention.js';
 import { IteratorCodec } from './shard-iterator.js';
 import type { Shard } from './shard.js';
+import { shardNotFound } from './starting-position.js';
 import { Stream } from './stream.js';
 import { FanOut } from './subscriptions.js';
 import type { KinesisSettings } from './settings.js';
@@ -35,6 +47,28 @@ export interface CreateStreamParams {
   recordDistribution?: 'USER_PARTITION_KEY' | 'AUTO';
   warmThroughputMiBps?: number;
 }
+
+/**
+ * Whether this node runs the background work (due status transitions, on-demand scaling, the
+ * retention sweep). A single process always does; the nodes of a cluster hold a lease for it.
+ */
+export interface BackgroundLease {
+  readonly held: boolean;
+}
+
+/** A shard log that can be closed to appends from every writer (the JetStream engine's). */
+export interface SealableLog extends ShardLog {
+  /** Closes the shard to appends everywhere; resolves to its end offset. */
+  seal(): Promise<number>;
+  unseal(): Promise<void>;
+}
+
+export function isSealable(log: ShardLog): log is SealableLog {
+  return typeof (log as Partial<SealableLog>).seal === 'function';
+}
+
+/** How long an append that met a shard sealed elsewhere waits for the catalog to close it. */
+const SEALED_WAIT_MS = 5_000;
 
 const STREAM_ARN = /^arn:aws[a-z-]*:kinesis:([^:]*):(\d{12}):stream\/([a-zA-Z0-9_.-]{1,128})$/;
 
@@ -59,6 +93,15 @@ export class Kinesis {
   /** One-minute stream- and shard-level metrics (CloudWatch names). */
   readonly metrics: MetricsRecorder;
 
+  /** Set before start() by a server that shares its catalog with other nodes. */
+  lease: BackgroundLease = { held: true };
+  /** Follows the catalog when other processes write it too. */
+  private watch: CatalogWatch | undefined;
+  /** Catalog revision of each stream's document as this node last saw it (by stream key). */
+  private readonly revisions = new Map<string, number>();
+  /** The latest retention trim of each open log, which reads wait for. */
+  private readonly trims = new WeakMap<ShardLog, Promise<void>>();
+
   constructor(
     readonly settings: KinesisSettings,
     readonly catalog: Catalog,
@@ -75,20 +118,37 @@ export class Kinesis {
   }
 
   async start(): Promise<void> {
-    let secret = await this.catalog.getSetting('iterator-secret');
-    if (!secret) {
-      secret = randomBytes(32).toString('base64');
-      await this.catalog.putSetting('iterator-secret', secret);
-    }
-    this.iterators = new IteratorCodec(Buffer.from(secret, 'base64'));
-    for (const meta of await this.catalog.loadStreams()) {
-      const stream = new Stream(meta, this.streamArn(meta.name));
-      this.index(stream);
+    this.iterators = new IteratorCodec(Buffer.from(await this.iteratorSecret(), 'base64'));
+    if (this.catalog.watchStreams) {
+      this.watch = await this.catalog.watchStreams((change) => this.applyChange(change));
+      await this.watch.sync();
+    } else {
+      for (const meta of await this.catalog.loadStreams()) {
+        const stream = new Stream(meta, this.streamArn(meta.name));
+        this.index(stream);
+      }
     }
     await this.tick();
   }
 
+  /** The key that signs shard iterators: the first writer's, so that every node accepts every iterator. */
+  private async iteratorSecret(): Promise<string> {
+    const existing = await this.catalog.getSetting('iterator-secret');
+    if (existing) return existing;
+    const secret = randomBytes(32).toString('base64');
+    try {
+      await this.catalog.putSettingIf('iterator-secret', secret, 0);
+      return secret;
+    } catch (err) {
+      if (!(err instanceof CatalogConflictError)) throw err;
+    }
+    const winner = await this.catalog.getSetting('iterator-secret');
+    if (!winner) throw new Error('the iterator secret vanished from the catalog');
+    return winner;
+  }
+
   async close(): Promise<void> {
+    await this.watch?.stop();
     this.fanOut.close();
     await Promise.allSettled([...this.settling.values()]);
     await this.metrics.flush(true);
@@ -110,31 +170,63 @@ export class Kinesis {
 
   /** Every stream, in name order, settled. */
   async list(): Promise<Stream[]> {
-    await this.tick();
+    await this.watch?.sync();
+    // A due transition that cannot be written now (a full disk) stays pending for the background
+    // tick to retry and log; the listing shows the status the catalog has.
+    await this.tick().catch(() => {});
     return [...this.byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
-  /** The stream a request names, after its pending transition (if due) is applied. */
+  /**
+   * The stream a request names, after its pending transition (if due) is applied. With a shared
+   * catalog, this node first catches up with every change written before the request arrived.
+   */
   async resolve(ref: StreamRef): Promise<Stream> {
     const name = this.nameOf(ref);
+    await this.watch?.sync();
+    return this.lookup(name);
+  }
+
+  private async lookup(name: string): Promise<Stream> {
     let stream = this.byName.get(name);
     if (stream && this.pending.has(stream)) {
-      await this.settle(stream);
+      // As in list(): a transition that cannot be written now is retried by the tick.
+      await this.settle(stream).catch(() => {});
       stream = this.byName.get(name);
     }
     if (!stream) throw this.notFound(name);
     return stream;
   }
 
-  /** The stream a request names, which must accept reads and writes (ACTIVE or UPDATING). */
+  /**
+   * The stream a request names, which must accept reads and writes (ACTIVE or UPDATING). The
+   * data path trusts this node's view, kept current by the catalog watch, and catches up with the
+   * catalog only when the view says no.
+   */
   async resolveReadable(ref: StreamRef): Promise<Stream> {
-    const stream = await this.resolve(ref);
-    if (stream.meta.status !== 'ACTIVE' && stream.meta.status !== 'UPDATING') throw this.notFound(stream.name);
+    const name = this.nameOf(ref);
+    let stream = this.byName.get(name);
+    if (!readable(stream) && this.watch) await this.watch.sync();
+    stream = await this.lookup(name);
+    if (!readable(stream)) throw this.notFound(name);
     return stream;
   }
 
   byStreamKey(key: string): Stream | undefined {
     return this.byKey.get(key);
+  }
+
+  /**
+   * The stream with this key and its shard `index`, catching up with a shared catalog first when
+   * this node does not know them (an iterator handed out by another node).
+   */
+  async streamShardByKey(key: string, index: number): Promise<{ stream: Stream | undefined; shard: Shard | undefined }> {
+    let stream = this.byKey.get(key);
+    if ((!stream || !stream.shard(index)) && this.watch) {
+      await this.watch.sync();
+      stream = this.byKey.get(key);
+    }
+    return { stream, shard: stream?.shard(index) };
   }
 
   nameOf(ref: StreamRef): string {
@@ -171,6 +263,7 @@ export class Kinesis {
 
   async createStream(p: CreateStreamParams): Promise<void> {
     const { accountId } = this.settings;
+    await this.watch?.sync();
     if (this.byName.has(p.name)) {
       const existing = await this.resolve({ StreamName: p.name }).catch(() => undefined);
       if (existing) throw new ResourceInUseException(`Stream ${p.name} under account ${accountId} already exists.`);
@@ -216,37 +309,190 @@ export class Kinesis {
       tags: { ...(p.tags ?? {}) },
       shards,
     };
-    const stream = new Stream(meta, this.streamArn(p.name));
-    this.index(stream);
-    await this.catalog.putStream(meta);
+    await this.reserveName(p.name, meta.key);
+    const revision = await this.catalog.putStreamIf(meta, 0);
+    const stream = this.byKey.get(meta.key) ?? new Stream(meta, this.streamArn(p.name));
+    if (!this.byKey.has(meta.key)) {
+      this.revisions.set(meta.key, revision);
+      this.index(stream);
+    }
     if (this.settings.createStreamDelayMs <= 0) await this.settle(stream);
+  }
+
+  /**
+   * Claims a stream name for the stream `key` in the catalog, first writer wins: two nodes creating
+   * the same name at once cannot both succeed. A claim whose stream no longer exists is taken over.
+   */
+  private async reserveName(name: string, key: string): Promise<void> {
+    const setting = `stream-name.${name}`;
+    for (let attempt = 1; ; attempt++) {
+      const claim = await this.catalog.getSettingRevisioned(setting);
+      const holder = claim && claim.value !== key ? (await this.catalog.getStream(claim.value))?.value : undefined;
+      // A stream whose deletion is due is gone, even while its data is still being dropped.
+      const gone = holder?.status === 'DELETING' && holder.statusUntil !== undefined && holder.statusUntil <= this.now;
+      if (holder && !gone) {
+        throw new ResourceInUseException(`Stream ${name} under account ${this.settings.accountId} already exists.`);
+      }
+      try {
+        await this.catalog.putSettingIf(setting, key, claim?.revision ?? 0);
+        return;
+      } catch (err) {
+        if (!(err instanceof CatalogConflictError) || attempt >= 100) throw err;
+      }
+    }
   }
 
   async deleteStream(stream: Stream): Promise<void> {
     if (stream.meta.status === 'DELETING') return;
-    stream.meta = {
-      ...stream.meta,
-      status: 'DELETING',
-      statusUntil: this.now + this.settings.deleteStreamDelayMs,
-    };
-    this.pending.add(stream);
-    await this.catalog.putStream(stream.meta);
+    const until = this.now + this.settings.deleteStreamDelayMs;
+    await this.write(stream, (meta) => (meta.status === 'DELETING' ? undefined : { ...meta, status: 'DELETING', statusUntil: until }));
     if (this.settings.deleteStreamDelayMs <= 0) await this.settle(stream);
   }
 
-  /** Writes a changed stream document and rebuilds the run-time view of it. */
+  /**
+   * Changes a stream's catalog document with compare-and-set: `change` gets the newest document
+   * (the run-time view is brought up to it first, so checks against `stream` see it too) and
+   * returns the new one, or undefined to leave it; it runs again if another writer got there first.
+   * Rebuilds the run-time view from what was stored. A stream gone from the catalog is not found.
+   */
+  async write(stream: Stream, change: (meta: StreamMeta) => StreamMeta | undefined): Promise<StreamMeta> {
+    const stored = await updateStreamRevisioned(this.catalog, stream.key, (current, revision) => {
+      if (!current) {
+        this.removed(stream);
+        throw this.notFound(stream.name);
+      }
+      this.adopt(stream, current, revision);
+      return change(current);
+    });
+    if (stored) this.adopt(stream, stored.value, stored.revision);
+    return stream.meta;
+  }
+
+  /** Writes a whole stream document over the newest one and rebuilds the run-time view. */
   async update(stream: Stream, meta: StreamMeta): Promise<void> {
-    await this.catalog.putStream(meta);
-    stream.meta = meta;
-    stream.rebuild();
+    await this.write(stream, () => meta);
+  }
+
+  /** Brings the run-time view of a stream up to a newer catalog document. */
+  private adopt(stream: Stream, meta: StreamMeta, revision: number): void {
+    if (revision <= (this.revisions.get(stream.key) ?? 0)) return;
+    this.revisions.set(stream.key, revision);
+    if (stream.meta !== meta) {
+      stream.meta = meta;
+      stream.rebuild();
+    }
     if (meta.statusUntil !== undefined) this.pending.add(stream);
     this.fanOut.streamChanged(stream.key);
   }
 
-  /** The log of a shard, opened on first use. */
+  /** The stream left the catalog (another node deleted it): forget it and close its logs here. */
+  private removed(stream: Stream): void {
+    if (this.byKey.get(stream.key) !== stream) return;
+    this.unindex(stream);
+    this.revisions.delete(stream.key);
+    this.fanOut.streamChanged(stream.key);
+    for (const shard of stream.shards) {
+      const log = shard.log;
+      shard.log = undefined;
+      log?.close().catch(() => undefined);
+    }
+  }
+
+  /** A change another node (or this one) wrote to a shared catalog. */
+  private applyChange(change: StreamChange): void {
+    const stream = this.byKey.get(change.key);
+    if (change.value === undefined) {
+      if (stream) this.removed(stream);
+      return;
+    }
+    if (stream) {
+      this.adopt(stream, change.value, change.revision);
+      return;
+    }
+    const created = new Stream(change.value, this.streamArn(change.value.name));
+    this.revisions.set(change.key, change.revision);
+    this.index(created);
+    this.fanOut.streamChanged(change.key);
+  }
+
+  /** Re-reads a stream's document from the catalog (a writer elsewhere changed it). */
+  async refresh(stream: Stream): Promise<void> {
+    const current = await this.catalog.getStream(stream.key);
+    if (!current) this.removed(stream);
+    else this.adopt(stream, current.value, current.revision);
+  }
+
+  /**
+   * The log of a shard, opened on first use. A shard whose log was dropped (expired; see
+   * retention.ts) is never opened again: it does not exist.
+   */
   async log(stream: Stream, shard: Shard): Promise<ShardLog> {
-    if (!shard.log) shard.log = await this.logs.open(stream.key, shard.index);
+    if (shard.meta.expiredAt !== undefined) {
+      // Another node dropped it: let go of the log this node still holds.
+      const stale = shard.log;
+      shard.log = undefined;
+      stale?.close().catch(() => undefined);
+      throw shardNotFound(this, shard.id, stream.name);
+    }
+    if (!shard.log) {
+      const log = await this.logs.open(stream.key, shard.index);
+      shard.log ??= isSealable(log) ? this.sealAware(stream, shard.index, log) : log;
+    }
     return shard.log;
+  }
+
+  /**
+   * A log whose shard another node may seal (resharding there): an append that meets the seal
+   * waits until this node's view has the shard closed and then resolves to undefined, which the
+   * write path (shard-writes.ts) takes as "closed meanwhile, route the records again". An append
+   * to a shard whose stream another node deleted is answered as AWS answers for a missing stream.
+   */
+  private sealAware(stream: Stream, index: number, log: SealableLog): SealableLog {
+    const append = async (records: readonly RecordInput[], timestamp: number): Promise<AppendResult> => {
+      try {
+        return await log.append(records, timestamp);
+      } catch (err) {
+        if (err instanceof Error && err.name === 'ShardDeletedError') {
+          // Another node deleted the stream; this node's view had not caught up yet.
+          await this.refresh(stream);
+          if (this.byKey.get(stream.key) !== stream || stream.meta.status === 'DELETING') throw this.notFound(stream.name);
+          throw err;
+        }
+        if (!(err instanceof Error && err.name === 'ShardSealedError')) throw err;
+        await this.awaitClosed(stream, index);
+        return undefined as unknown as AppendResult;
+      }
+    };
+    return {
+      get nextOffset() {
+        return log.nextOffset;
+      },
+      get startOffset() {
+        return log.startOffset;
+      },
+      get lastTimestamp() {
+        return log.lastTimestamp;
+      },
+      append,
+      read: (from, max, bytes) => log.read(from, max, bytes),
+      offsetAtTimestamp: (t) => log.offsetAtTimestamp(t),
+      timestampAt: (o) => log.timestampAt(o),
+      trim: (before) => log.trim(before),
+      close: () => log.close(),
+      seal: () => log.seal(),
+      unseal: () => log.unseal(),
+    };
+  }
+
+  private async awaitClosed(stream: Stream, index: number): Promise<void> {
+    const until = performance.now() + SEALED_WAIT_MS;
+    for (let wait = 10; ; wait = Math.min(wait * 2, 200)) {
+      if (this.byKey.get(stream.key) !== stream || stream.shard(index)?.isOpen === false) return;
+      if (performance.now() >= until) break;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+      await this.refresh(stream);
+    }
+    throw new ServiceUnavailableException('The shard is being resharded. Retry the request.');
   }
 
   /**
@@ -254,27 +500,54 @@ export class Kinesis {
    * records older than the retention period are never served.
    */
   async retainedLog(stream: Stream, shard: Shard): Promise<ShardLog> {
-    const log = await this.log(stream, shard);
+    // A stream whose deletion completes meanwhile has its logs closed: the caller hears that the
+    // stream is gone, as AWS says it, not that a log failed.
+    const gone = (err: unknown) => (stream.meta.status === 'DELETING' ? this.notFound(stream.name) : err);
+    if (stream.meta.status === 'DELETING') throw this.notFound(stream.name);
     const now = this.now;
+    // A closed shard whose records have all expired is no longer listed, nor read (and log()
+    // refuses one whose log was dropped, letting go of a log this node still holds).
+    if (shard.meta.expiredAt === undefined && isExpiredShard(stream, shard, now)) {
+      throw shardNotFound(this, shard.id, stream.name);
+    }
+    const log = await this.log(stream, shard);
     if (now - shard.lastTrimAt >= 1000) {
       shard.lastTrimAt = now;
-      await log.trim(now - stream.retentionMs);
+      const trim = log.trim(now - stream.retentionMs);
+      this.trims.set(log, trim);
+      await trim.catch((err: unknown) => {
+        throw gone(err);
+      });
+    } else {
+      // A trim another request started may still be running: its records must not be served meanwhile.
+      await this.trims.get(log)?.catch(() => {});
     }
     return log;
   }
 
-  /** Settles due transitions and applies retention to every stream; splits busy ON_DEMAND shards. */
+  /**
+   * Settles due transitions and splits busy ON_DEMAND shards (on the node holding the background
+   * lease), and flushes this node's metrics.
+   */
   async tick(): Promise<void> {
-    for (const stream of [...this.pending]) await this.settle(stream);
-    await autoScale(this);
+    if (this.lease.held) {
+      for (const stream of [...this.pending]) await this.settle(stream);
+      await autoScale(this);
+    }
     await this.metrics.flush();
   }
 
-  /** Applies retention to every shard of every stream (background, every minute). */
+  /**
+   * Applies retention to every shard of every stream (background, every minute, on the lease
+   * holder): drops the logs of closed shards past the retention period, trims the others.
+   */
   async trimAll(): Promise<void> {
+    if (!this.lease.held) return;
     for (const stream of [...this.byName.values()]) {
       if (stream.meta.status === 'CREATING' || stream.meta.status === 'DELETING') continue;
+      await dropExpiredShards(this, stream);
       for (const shard of stream.shards) {
+        if (isExpiredShard(stream, shard, this.now)) continue;
         shard.lastTrimAt = -Infinity;
         await this.retainedLog(stream, shard);
       }
@@ -312,20 +585,30 @@ export class Kinesis {
     const meta = stream.meta;
     if (meta.status === 'DELETING') {
       this.unindex(stream);
-      await this.catalog.deleteStream(meta.key);
       for (const shard of stream.shards) shard.log = undefined;
+      // The data goes first: a crash in between leaves the DELETING document, to be finished again.
       await this.logs.dropStream(meta.key);
+      await this.catalog.deleteStream(meta.key);
+      this.revisions.delete(meta.key);
       return;
     }
     if (meta.status === 'UPDATING' && (await finishPendingReshard(this, stream))) {
       this.pending.delete(stream);
       return;
     }
-    const next: StreamMeta = { ...meta, status: 'ACTIVE' };
-    delete next.statusUntil;
     // The stream stays pending until the catalog has the new status, so that a request arriving
     // meanwhile waits for this transition instead of seeing the old status.
-    await this.update(stream, next);
+    const now = this.now;
+    await this.write(stream, (current) => {
+      if (current.status === 'DELETING' || current.statusUntil === undefined || current.statusUntil > now) return undefined;
+      const next: StreamMeta = { ...current, status: 'ACTIVE' };
+      delete next.statusUntil;
+      return next;
+    });
     if (stream.meta.statusUntil === undefined) this.pending.delete(stream);
   }
+}
+
+function readable(stream: Stream | undefined): stream is Stream {
+  return stream !== undefined && (stream.meta.status === 'ACTIVE' || stream.meta.status === 'UPDATING');
 }

@@ -19,9 +19,10 @@ const queues = new WeakMap<Stream, Promise<unknown>>();
 
 /**
  * Changes a stream's catalog document: `change` gets the current document and returns the new
- * one (or undefined to leave it as it is), and may throw to refuse. Changes to one stream run one
- * at a time, each on the document the previous one wrote, so concurrent requests do not undo each
- * other's work.
+ * one (or undefined to leave it as it is), and may throw to refuse. The write is a compare-and-set
+ * on the catalog's newest document (Kinesis.write), so no writer, on this node or another, undoes
+ * another's change; `change` may run more than once. Changes to one stream from this node also run
+ * one at a time, so that they do not race each other for the same revision.
  */
 export function changeStream(
   k: Kinesis,
@@ -40,9 +41,6 @@ export function changeStream(
   return run;
 }
 
-async function apply(k: Kinesis, stream: Stream, change: (meta: StreamMeta) => StreamMeta | undefined): Promise<StreamMeta> {
-  const next = change(stream.meta);
-  if (next === undefined) return stream.meta;
-  await k.update(stream, next);
-  return next;
+function apply(k: Kinesis, stream: Stream, change: (meta: StreamMeta) => StreamMeta | undefined): Promise<StreamMeta> {
+  return k.write(stream, change);
 }

@@ -15,6 +15,8 @@ import type { ShardLog } from '../storage/types.js';
  * messages to its event stream. It reads while there is something to read and the transport takes
  * more; then it waits for one of: an append to its shard (the write path calls `appended`), the
  * transport draining, its read allowance refilling, or its heartbeat timer. Nothing polls the log.
+ * When the engine is shared by several nodes (JetStream), appends made elsewhere are learnt from
+ * the engine's announcements (watchAppends), followed while a shard has subscribers here.
  *
  * Logic runs on the injected clock (subscription lifetime, the per-consumer read allowance, the
  * SubscribeToShard call rate); timers only decide when to look again.
@@ -82,9 +84,20 @@ export interface FanOutStats {
   gates: number;
 }
 
+/** A log store that announces appends made by any node (the JetStream engine). */
+interface AppendWatcher {
+  watchAppends(streamKey: string, shardIndex: number, onAppend: () => void): () => void;
+}
+
+function appendWatcher(logs: unknown): AppendWatcher | undefined {
+  return typeof (logs as Partial<AppendWatcher>).watchAppends === 'function' ? (logs as AppendWatcher) : undefined;
+}
+
 export class FanOut {
   /** stream key → shard index → live subscriptions */
   private readonly byShard = new Map<string, Map<number, Set<Subscription>>>();
+  /** Stops following another node's appends, per "stream key\nshard index" with subscribers. */
+  private readonly watching = new Map<string, () => void>();
   private readonly gates = new Map<string, Gate>();
   private live = 0;
   /** Timers currently held by subscriptions. */
@@ -159,7 +172,15 @@ export class FanOut {
     let shards = this.byShard.get(params.stream.key);
     if (shards === undefined) this.byShard.set(params.stream.key, (shards = new Map()));
     let subs = shards.get(params.shard.index);
-    if (subs === undefined) shards.set(params.shard.index, (subs = new Set()));
+    if (subs === undefined) {
+      shards.set(params.shard.index, (subs = new Set()));
+      const watcher = appendWatcher(this.k.logs);
+      if (watcher) {
+        const streamKey = params.stream.key;
+        const index = params.shard.index;
+        this.watching.set(`${streamKey}\n${index}`, watcher.watchAppends(streamKey, index, () => this.appended(streamKey, index)));
+      }
+    }
     subs.add(sub);
     this.live++;
     sink.onClose(() => sub.release());
@@ -174,6 +195,9 @@ export class FanOut {
     if (subs?.delete(sub)) {
       this.live--;
       if (subs.size === 0) {
+        const key = `${sub.streamKey}\n${sub.shardIndex}`;
+        this.watching.get(key)?.();
+        this.watching.delete(key);
         shards!.delete(sub.shardIndex);
         if (shards!.size === 0) this.byShard.delete(sub.streamKey);
       }

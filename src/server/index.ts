@@ -1,21 +1,28 @@
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import type { ServeConfig } from '../config.js';
 import { kinesisOperations } from '../kinesis/operations/index.js';
+import { useReadBudget } from '../kinesis/operations/get-records.js';
 import { useAtRestCipher } from '../kinesis/at-rest.js';
 import { Kinesis } from '../kinesis/service.js';
 import { defaultKinesisSettings, quotaSettingsFromConfig } from '../kinesis/settings.js';
 import { kinesisShapes } from '../kinesis/shapes.js';
 import { UnknownOperationException } from '../protocol/errors.js';
 import { SqliteCatalog } from '../storage/embedded/catalog.js';
+import { SqliteTableStore } from '../storage/embedded/tables.js';
+import { dynamoDbBinding } from '../dynamodb/binding.js';
+import { DynamoDb } from '../dynamodb/service.js';
 import { createEmbeddedLogStore } from '../storage/embedded/index.js';
-import { openJetStreamStorage } from '../storage/jetstream/index.js';
-import { systemClock, type Clock } from '../util/clock.js';
+import { CatalogLease, openJetStreamStorage } from '../storage/jetstream/index.js';
+import { OffsetClock, systemClock, type Clock } from '../util/clock.js';
 import { createAuth } from '../auth/index.js';
 import { createPrometheusRegistry } from '../metrics/prometheus.js';
 import { Listener } from './listener.js';
 import { loadMasterKey } from './master-key.js';
+import { ResponseBudget } from './response-budget.js';
 import { createRouter, type ServiceBinding } from './router.js';
 import { loadTls } from './tls.js';
 
@@ -36,7 +43,7 @@ export interface ServerHooks {
 
 /** Starts Tributary with the embedded storage engine. */
 export async function startServer(config: ServeConfig, hooks: ServerHooks = {}): Promise<RunningServer> {
-  const clock = hooks.clock ?? systemClock;
+  const clock = hooks.clock ?? (config.clockOffsetMs > 0 ? offsetClock(config.clockOffsetMs) : systemClock);
   const logger = hooks.logger ?? pino({ level: config.logLevel });
   mkdirSync(config.dataDir, { recursive: true });
   // Both fail before anything is opened: a wrong master key must not meet the data.
@@ -71,6 +78,19 @@ export async function startServer(config: ServeConfig, hooks: ServerHooks = {}):
     clock,
   );
   useAtRestCipher(kinesis, masterKey.cipher);
+  const readBudget = config.maxReadBytes > 0 ? new ResponseBudget(config.maxReadBytes) : undefined;
+  if (readBudget) useReadBudget(kinesis, readBudget);
+  // Nodes sharing a JetStream cluster run the background work on whichever holds the lease.
+  const lease = jetStream
+    ? new CatalogLease(catalog, 'lease.background', `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`, {
+        onChange: (held) => logger.info({ held }, held ? 'holding the background-work lease' : 'background-work lease lost'),
+        onError: (err) => logger.warn({ err }, 'background-work lease renewal failed'),
+      })
+    : undefined;
+  if (lease) {
+    kinesis.lease = lease;
+    await lease.start();
+  }
   await kinesis.start();
   logger.info(
     { masterKeyFile: masterKey.file, generated: masterKey.generated },
@@ -93,7 +113,12 @@ export async function startServer(config: ServeConfig, hooks: ServerHooks = {}):
   const serveMetrics = config.metricsEndpoint === 'on' || (config.metricsEndpoint === 'auto' && !config.credentials);
   const registry = serveMetrics ? createPrometheusRegistry(kinesis.metrics) : undefined;
   const debug = logger.isLevelEnabled('debug');
-  const router = createRouter([kinesisBinding], {
+  const dynamodb = new DynamoDb(
+    { region: config.region, accountId: config.accountId },
+    jetStream?.tables ?? new SqliteTableStore(path.join(config.dataDir, 'tables.sqlite')),
+    clock,
+  );
+  const router = createRouter([kinesisBinding, dynamoDbBinding(dynamodb, auth.dynamoDbAuthorizer)], {
     maxBodyBytes: config.maxBodyBytes,
     verifier: auth.verifier,
     now: () => clock.now(),
@@ -110,11 +135,15 @@ export async function startServer(config: ServeConfig, hooks: ServerHooks = {}):
     {
       host: config.host,
       port: config.port,
-      keepAliveTimeoutMs: 65_000,
+      keepAliveTimeoutMs: config.keepAliveTimeoutMs,
       requestTimeoutMs: config.requestTimeoutMs,
       headersTimeoutMs: config.headersTimeoutMs,
       idleTimeoutMs: config.idleTimeoutMs,
-      maxHeaderBytes: 64 * 1024,
+      maxHeaderBytes: config.maxHeaderBytes,
+      maxConnections: config.maxConnections,
+      maxConcurrentStreams: config.maxConcurrentStreams,
+      maxUnsentBytes: config.maxUnsentBytes,
+      onError: (err) => logger.warn({ err }, 'accepting a connection failed'),
       tls: tlsMaterial && { cert: tlsMaterial.cert, key: tlsMaterial.key },
     },
   );
@@ -132,7 +161,7 @@ export async function startServer(config: ServeConfig, hooks: ServerHooks = {}):
   ticker.unref();
   const trimmer = setInterval(() => {
     kinesis.trimAll().catch((err) => logger.error({ err }, 'retention failed'));
-  }, 60_000);
+  }, Math.max(100, config.retentionSweepMs));
   trimmer.unref();
 
   const host = address.address.includes(':') ? `[${address.address}]` : address.address;
@@ -148,11 +177,20 @@ export async function startServer(config: ServeConfig, hooks: ServerHooks = {}):
         clearInterval(trimmer);
         // Event streams never finish on their own; end them so that connections can close.
         kinesis.fanOut.close();
+        await lease?.stop();
+        readBudget?.close();
         await listener.close(5_000);
         await kinesis.close();
+        await dynamodb.close();
         await jetStream?.close();
       })();
       return closing;
     },
   };
+}
+
+function offsetClock(ms: number): Clock {
+  const clock = new OffsetClock();
+  clock.advance(ms);
+  return clock;
 }

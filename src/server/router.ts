@@ -13,6 +13,7 @@ import {
 import { decodeInput, encodeError, encodeOutput, formatOf, validate, type WireFormat } from '../protocol/index.js';
 import { EventStreamOutput } from '../protocol/eventstream.js';
 import type { StructureShape } from '../protocol/shape.js';
+import { releaseWhenSent, shareOf, type BudgetShare } from './response-budget.js';
 import { sendEventStream } from './streaming.js';
 import type { RequestFacts } from '../auth/kinesis-authorizer.js';
 import type { SigV4Verifier } from '../auth/sigv4.js';
@@ -27,6 +28,10 @@ export interface ServiceBinding {
   handle(operation: string, input: Record<string, unknown>): Promise<unknown>;
   /** Refuses (throws AccessDeniedException) a verified caller that may not run the operation. */
   authorize?(operation: string, input: Record<string, unknown>, facts: RequestFacts): Promise<void>;
+  /** The Content-Type of the service's JSON responses; absent, application/x-amz-json-1.1. */
+  jsonContentType?: string;
+  /** The `__type` written for an error type (e.g. qualified by a namespace); absent, the bare name. */
+  errorType?(type: string): string;
 }
 
 export interface RouterOptions {
@@ -44,6 +49,10 @@ const CONTENT_TYPES: Record<WireFormat, string> = {
   json: 'application/x-amz-json-1.1',
   cbor: 'application/x-amz-cbor-1.1',
 };
+
+function contentType(service: ServiceBinding | undefined, format: WireFormat): string {
+  return format === 'json' && service?.jsonContentType ? service.jsonContentType : CONTENT_TYPES[format];
+}
 
 /**
  * The opaque extended request id (72 bytes, base64, as AWS sends): the request id's 16 bytes and
@@ -189,6 +198,8 @@ export function createRouter(services: ServiceBinding[], opts: RouterOptions) {
     }
 
     let op = operation || '-';
+    // Memory the response holds from a ResponseBudget, given back once it has been sent.
+    let share: BudgetShare | undefined;
     try {
       const body = await readBody(req, opts.maxBodyBytes);
       if (body === undefined) {
@@ -218,6 +229,7 @@ export function createRouter(services: ServiceBinding[], opts: RouterOptions) {
         });
       }
       const output = await service.handle(operation, input);
+      share = shareOf(output);
       if (output instanceof EventStreamOutput) {
         // An event stream (SubscribeToShard): the response goes on after this request is logged.
         op = operation;
@@ -226,14 +238,16 @@ export function createRouter(services: ServiceBinding[], opts: RouterOptions) {
         return;
       }
       const out = encodeOutput(output as object | undefined, format);
-      send(res, 200, out, CONTENT_TYPES[format]);
+      send(res, 200, out, contentType(service, format));
+      if (share) releaseWhenSent(res, share);
       op = operation;
       opts.log({ op, status: 200, ms: Number(process.hrtime.bigint() - started) / 1e6, requestId });
     } catch (err) {
+      share?.release();
       const e = toAwsError(err);
       if (!(err instanceof AwsError)) opts.log({ op, error: String((err as Error)?.stack ?? err), requestId });
       res.setHeader('x-amzn-ErrorType', e.type);
-      send(res, e.status, encodeError(e, format), CONTENT_TYPES[format]);
+      send(res, e.status, encodeError(e, format, service?.errorType?.(e.type)), contentType(service, format));
       opts.log({ op, status: e.status, type: e.type, ms: Number(process.hrtime.bigint() - started) / 1e6, requestId });
     }
   };

@@ -19,6 +19,12 @@ export interface ShardMeta {
   /** Set when the shard is closed: epoch ms of the close, and the offset its log ended at. */
   closedAt?: number;
   endOffset?: number;
+  /**
+   * Set when the shard was closed and its records had all passed the retention period: epoch ms
+   * at which its log was dropped. Such a shard is never listed, read or opened again; its entry
+   * stays so that its children keep naming it as their parent.
+   */
+  expiredAt?: number;
 }
 
 export interface StreamMeta {
@@ -111,7 +117,26 @@ export interface Catalog {
   readMetrics?(stream: string, fromMinute: number, toMinute: number): Promise<MetricRow[]>;
   /** Deletes the metric rows of every minute before `minute`. */
   deleteMetricsBefore?(minute: number): Promise<void>;
+  /**
+   * Follows the stream documents written by anyone (other nodes of a cluster): `onChange` gets
+   * every current document first, then each later write and deletion, in revision order. Only a
+   * catalog shared by several processes has it; without it, this process is the only writer.
+   */
+  watchStreams?(onChange: (change: StreamChange) => void): Promise<CatalogWatch>;
   close(): Promise<void>;
+}
+
+/** A stream document as a watch delivers it: `value` is undefined when it was deleted. */
+export interface StreamChange {
+  key: string;
+  value: StreamMeta | undefined;
+  revision: number;
+}
+
+export interface CatalogWatch {
+  /** Resolves once every change written to the catalog before the call has been delivered. */
+  sync(): Promise<void>;
+  stop(): Promise<void>;
 }
 
 /**
@@ -122,16 +147,49 @@ export interface Catalog {
 export async function updateStream(
   catalog: Catalog,
   key: string,
-  change: (current: StreamMeta | undefined) => StreamMeta | undefined,
+  change: (current: StreamMeta | undefined, revision: number) => StreamMeta | undefined,
   maxAttempts = 100,
 ): Promise<StreamMeta | undefined> {
+  return (await updateStreamRevisioned(catalog, key, change, maxAttempts))?.value;
+}
+
+/** updateStream, resolving to the document as stored with its revision (0 when there is none). */
+export async function updateStreamRevisioned(
+  catalog: Catalog,
+  key: string,
+  change: (current: StreamMeta | undefined, revision: number) => StreamMeta | undefined,
+  maxAttempts = 100,
+): Promise<Revisioned<StreamMeta> | undefined> {
   for (let attempt = 1; ; attempt++) {
     const current = await catalog.getStream(key);
-    const next = change(current?.value);
-    if (next === undefined) return current?.value;
+    const next = change(current?.value, current?.revision ?? 0);
+    if (next === undefined) return current;
     if (next.key !== key) throw new TypeError(`updateStream(${key}) returned the document of ${next.key}`);
     try {
-      await catalog.putStreamIf(next, current?.revision ?? 0);
+      const revision = await catalog.putStreamIf(next, current?.revision ?? 0);
+      return { value: next, revision };
+    } catch (err) {
+      if (!(err instanceof CatalogConflictError) || attempt >= maxAttempts) throw err;
+    }
+  }
+}
+
+/**
+ * Read-modify-write of one setting, as updateStream: `change` gets the current value (undefined
+ * when unset) and returns the new one, or undefined to leave it. Resolves to the value as stored.
+ */
+export async function updateSetting(
+  catalog: Catalog,
+  name: string,
+  change: (current: string | undefined) => string | undefined,
+  maxAttempts = 100,
+): Promise<string | undefined> {
+  for (let attempt = 1; ; attempt++) {
+    const current = await catalog.getSettingRevisioned(name);
+    const next = change(current?.value);
+    if (next === undefined) return current?.value;
+    try {
+      await catalog.putSettingIf(name, next, current?.revision ?? 0);
       return next;
     } catch (err) {
       if (!(err instanceof CatalogConflictError) || attempt >= maxAttempts) throw err;

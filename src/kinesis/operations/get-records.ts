@@ -1,8 +1,14 @@
-import { ExpiredIteratorException, InvalidArgumentException, ResourceNotFoundException } from '../../protocol/errors.js';
+import {
+  ExpiredIteratorException,
+  InvalidArgumentException,
+  ProvisionedThroughputExceededException,
+  ResourceNotFoundException,
+} from '../../protocol/errors.js';
+import { holdUntilSent, type BudgetShare, type ResponseBudget } from '../../server/response-budget.js';
 import { openRecords } from '../at-rest.js';
 import { markEncryptedRecords } from '../encryption.js';
 import { toRecordOutput } from '../records.js';
-import type { StreamRef } from '../service.js';
+import type { Kinesis, StreamRef } from '../service.js';
 import { shardIdOf } from '../shard.js';
 import { defineOperation } from './operation.js';
 
@@ -13,6 +19,49 @@ interface Input extends StreamRef {
 
 /** The most data one GetRecords call returns. */
 const MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
+
+/** Memory a returned record costs besides its bytes: its object, sequence number and JSON members. */
+const RECORD_OVERHEAD = 256;
+
+/**
+ * The memory a response of `count` records of `bytes` bytes (data and partition keys) holds while
+ * it is served: the records and their encoded body (JSON writes the data in base64).
+ */
+function responseCharge(bytes: number, count: number): number {
+  return bytes + Math.ceil(bytes / 3) * 4 + count * RECORD_OVERHEAD;
+}
+
+/** The bytes of records whose response fits in `charge` bytes of memory (the inverse, near enough). */
+function readBytesWithin(charge: number): number {
+  return Math.min(MAX_RESPONSE_BYTES, Math.floor((charge * 3) / 7));
+}
+
+/**
+ * Average bytes of the records each shard's log returned last, so that a read asks the budget for
+ * about what it will need; a shard not read yet asks for room for the largest response.
+ */
+const recordSizeHints = new WeakMap<object, number>();
+
+/** What a read of up to `count` records asks of the budget. */
+function wantedCharge(log: object, count: number): number {
+  const size = recordSizeHints.get(log);
+  if (size === undefined) return responseCharge(MAX_RESPONSE_BYTES, 0);
+  // Twice the recent size, so that a shard whose records grow still reads full batches.
+  return responseCharge(Math.min(MAX_RESPONSE_BYTES, count * size * 2 + 64 * 1024), count);
+}
+
+/** Responses below this are let go at once: their memory is bounded by the requests in flight. */
+const SMALL_CHARGE = 64 * 1024;
+
+const readBudgets = new WeakMap<Kinesis, ResponseBudget>();
+
+/**
+ * Bounds the memory that GetRecords responses hold at once (--max-read-bytes). Without a budget
+ * (tests of the service alone, or a limit of 0), reads are not bounded.
+ */
+export function useReadBudget(k: Kinesis, budget: ResponseBudget): void {
+  readBudgets.set(k, budget);
+}
 
 /** "Thu Jan 22 01:22:02 UTC 2015", the date format of AWS's expired-iterator message. */
 function amzUtc(ms: number): string {
@@ -29,6 +78,18 @@ function millisBehind(now: number, unreadArrival: number | undefined): number {
   return Math.max(1, now - (unreadArrival ?? now));
 }
 
+function shardNotFound(k: Kinesis, streamKey: string, shardIndex: number): Error {
+  const name = streamKey.slice(0, streamKey.lastIndexOf('~'));
+  return new ResourceNotFoundException(
+    `Shard ${shardIdOf(shardIndex)} in stream ${name} under account ${k.settings.accountId} does not exist`,
+  );
+}
+
+/** Whether a stream is being deleted (read again after an await: the status may have moved on). */
+function isDeleting(stream: { meta: { status: string } }): boolean {
+  return stream.meta.status === 'DELETING';
+}
+
 export const getRecords = defineOperation<Input, unknown>('GetRecords', async (k, input) => {
   const started = performance.now();
   const now = k.now;
@@ -40,14 +101,8 @@ export const getRecords = defineOperation<Input, unknown>('GetRecords', async (k
         `${amzUtc(now)} which is further in the future than the tolerated delay of ${k.settings.iteratorTtlMs} milliseconds.`,
     );
   }
-  const stream = k.byStreamKey(pos.streamKey);
-  const shard = stream?.shard(pos.shardIndex);
-  if (!stream || !shard || stream.meta.status === 'DELETING') {
-    const name = pos.streamKey.slice(0, pos.streamKey.lastIndexOf('~'));
-    throw new ResourceNotFoundException(
-      `Shard ${shardIdOf(pos.shardIndex)} in stream ${name} under account ${k.settings.accountId} does not exist`,
-    );
-  }
+  const { stream, shard } = await k.streamShardByKey(pos.streamKey, pos.shardIndex);
+  if (!stream || !shard || stream.meta.status === 'DELETING') throw shardNotFound(k, pos.streamKey, pos.shardIndex);
   try {
     k.limits.beforeGetRecords(stream, shard, now);
   } catch (err) {
@@ -59,42 +114,78 @@ export const getRecords = defineOperation<Input, unknown>('GetRecords', async (k
   const end = shard.meta.endOffset === undefined ? undefined : Math.min(shard.meta.endOffset, log.nextOffset);
   let limit = input.Limit ?? 10_000;
   if (end !== undefined) limit = Math.max(0, Math.min(limit, end - pos.offset));
-  const read = limit > 0 ? await log.read(pos.offset, limit, MAX_RESPONSE_BYTES) : undefined;
-  const records = read ? read.records : [];
-  if (read) k.limits.afterGetRecords(stream, shard, read.bytes, now);
-  const next = read ? read.nextOffset : Math.max(pos.offset, log.startOffset);
-  const tip = end ?? log.nextOffset;
-  // At the end of a closed shard, the consumer is as far behind as the shard has been closed.
-  const behind =
-    next < tip ? millisBehind(now, await log.timestampAt(next)) : end !== undefined ? Math.max(0, now - shard.meta.closedAt!) : 0;
-  openRecords(k, stream.key, shard.index, records);
-  const outputs = records.map((r) => toRecordOutput(shard, r));
-  markEncryptedRecords(stream.meta, outputs);
-  const last = records.length > 0 ? records[records.length - 1]!.timestamp : undefined;
-  k.metrics.recordGetRecords(
-    stream,
-    shard.index,
-    records.length,
-    read ? read.bytes : 0,
-    last === undefined ? 0 : Math.max(0, now - last),
-    performance.now() - started,
-    now,
-  );
-  const output: Record<string, unknown> = {
-    Records: outputs,
-    MillisBehindLatest: behind,
-  };
-  // The end of a closed shard is reported by a call that finds nothing more to return.
-  if (end !== undefined && records.length === 0 && next >= end) {
-    output.ChildShards = stream.shards
-      .filter((c) => c.meta.parentIndex === shard.index || c.meta.adjacentParentIndex === shard.index)
-      .map((c) => ({
-        ShardId: c.id,
-        ParentShards: [c.meta.parentIndex, c.meta.adjacentParentIndex].filter((p) => p !== undefined).map((p) => shardIdOf(p!)),
-        HashKeyRange: { StartingHashKey: c.meta.startingHashKey, EndingHashKey: c.meta.endingHashKey },
-      }));
-  } else {
-    output.NextShardIterator = k.iterators.encode({ ...pos, offset: next, issuedAt: now });
+  // A read takes its share of the server's read budget first; with little room left it reads a
+  // smaller batch, with none it waits its turn, and one that waits too long is throttled.
+  const budget = limit > 0 && pos.offset < log.nextOffset ? readBudgets.get(k) : undefined;
+  let share: BudgetShare | undefined;
+  if (budget !== undefined) {
+    const want = wantedCharge(log, Math.min(limit, log.nextOffset - Math.max(pos.offset, log.startOffset)));
+    share = budget.tryTake(want);
+    if (share === undefined) {
+      share = await budget.take(want);
+      if (share === undefined) {
+        k.metrics.recordReadThrottled(stream, shard.index, now);
+        throw new ProvisionedThroughputExceededException(`Rate exceeded for Shard - ${k.settings.accountId}/${stream.name}/${shard.id}`);
+      }
+      // The stream may have been deleted while the read waited its turn.
+      if (isDeleting(stream)) {
+        share.release();
+        throw shardNotFound(k, pos.streamKey, pos.shardIndex);
+      }
+    }
   }
-  return output;
+  try {
+    const maxBytes = share === undefined ? MAX_RESPONSE_BYTES : readBytesWithin(share.bytes);
+    const read = limit > 0 ? await log.read(pos.offset, limit, maxBytes) : undefined;
+    const records = read ? read.records : [];
+    if (read) k.limits.afterGetRecords(stream, shard, read.bytes, now);
+    const next = read ? read.nextOffset : Math.max(pos.offset, log.startOffset);
+    const tip = end ?? log.nextOffset;
+    // At the end of a closed shard, the consumer is as far behind as the shard has been closed.
+    const behind =
+      next < tip ? millisBehind(now, await log.timestampAt(next)) : end !== undefined ? Math.max(0, now - shard.meta.closedAt!) : 0;
+    openRecords(k, stream.key, shard.index, records);
+    const outputs = records.map((r) => toRecordOutput(shard, r));
+    markEncryptedRecords(stream.meta, outputs);
+    const last = records.length > 0 ? records[records.length - 1]!.timestamp : undefined;
+    k.metrics.recordGetRecords(
+      stream,
+      shard.index,
+      records.length,
+      read ? read.bytes : 0,
+      last === undefined ? 0 : Math.max(0, now - last),
+      performance.now() - started,
+      now,
+    );
+    const output: Record<string, unknown> = {
+      Records: outputs,
+      MillisBehindLatest: behind,
+    };
+    // The end of a closed shard is reported by a call that finds nothing more to return.
+    if (end !== undefined && records.length === 0 && next >= end) {
+      output.ChildShards = stream.shards
+        .filter((c) => c.meta.parentIndex === shard.index || c.meta.adjacentParentIndex === shard.index)
+        .map((c) => ({
+          ShardId: c.id,
+          ParentShards: [c.meta.parentIndex, c.meta.adjacentParentIndex].filter((p) => p !== undefined).map((p) => shardIdOf(p!)),
+          HashKeyRange: { StartingHashKey: c.meta.startingHashKey, EndingHashKey: c.meta.endingHashKey },
+        }));
+    } else {
+      output.NextShardIterator = k.iterators.encode({ ...pos, offset: next, issuedAt: now });
+    }
+    if (share !== undefined) {
+      if (records.length > 0) recordSizeHints.set(log, Math.ceil(read!.bytes / records.length));
+      // The share is kept until the response has been sent, unless the response is small.
+      const charge = responseCharge(read ? read.bytes : 0, records.length);
+      if (charge < SMALL_CHARGE) share.release();
+      else {
+        share.resize(charge);
+        holdUntilSent(output, share);
+      }
+    }
+    return output;
+  } catch (err) {
+    share?.release();
+    throw err;
+  }
 });

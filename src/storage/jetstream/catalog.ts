@@ -9,11 +9,20 @@
  */
 import { JetStreamApiError } from '@nats-io/jetstream';
 import { Kvm, type KV, type KvEntry } from '@nats-io/kv';
-import { CatalogConflictError, type Catalog, type Revisioned, type StreamMeta } from '../catalog.js';
+import {
+  CatalogConflictError,
+  type Catalog,
+  type CatalogWatch,
+  type Revisioned,
+  type StreamChange,
+  type StreamMeta,
+} from '../catalog.js';
 import { escapeKey } from './names.js';
 import type { JetStreamConnection } from './store.js';
 
 const WRONG_LAST_SEQUENCE = 10071;
+/** How long sync() waits for the watch to deliver the newest revision. */
+const SYNC_TIMEOUT_MS = 5_000;
 
 function streamEntryKey(key: string): string {
   return `streams.${escapeKey(key)}`;
@@ -32,7 +41,9 @@ export class JetStreamCatalog implements Catalog {
 
   /** Opens the catalog bucket, creating it with the connection's replica count when there is none. */
   static async open(conn: JetStreamConnection): Promise<JetStreamCatalog> {
-    const kv = await new Kvm(conn.nc).create(`${conn.prefix}-catalog`, { replicas: conn.replicas, history: 1 });
+    // Reads go to the bucket's leader (no direct get): a replica may not have the newest write yet,
+    // and a compare-and-set needs the revision that is current.
+    const kv = await new Kvm(conn.nc).create(`${conn.prefix}-catalog`, { replicas: conn.replicas, history: 1, allow_direct: false });
     return new JetStreamCatalog(kv);
   }
 
@@ -79,6 +90,68 @@ export class JetStreamCatalog implements Catalog {
 
   putSettingIf(name: string, value: string, revision: number): Promise<number> {
     return this.compareAndSet(settingEntryKey(name), value, revision);
+  }
+
+  /**
+   * Watches the whole bucket (so that sync() can wait for its newest revision, whatever key that
+   * is) and hands stream documents and deletions to `onChange`. A deletion carries only the
+   * entry's key: the watch remembers which stream key each entry held.
+   */
+  async watchStreams(onChange: (change: StreamChange) => void): Promise<CatalogWatch> {
+    const iter = await this.kv.watch({ key: '>' });
+    const keys = new Map<string, string>();
+    let seen = 0;
+    let waiters: { revision: number; resolve: () => void }[] = [];
+    let stopped = false;
+    const done = (async () => {
+      for await (const e of iter) {
+        if (e.key.startsWith('streams.')) {
+          if (e.operation === 'PUT') {
+            let value: StreamMeta | undefined;
+            try {
+              value = e.json<StreamMeta>();
+            } catch {
+              value = undefined;
+            }
+            if (value) {
+              keys.set(e.key, value.key);
+              onChange({ key: value.key, value, revision: e.revision });
+            }
+          } else {
+            const key = keys.get(e.key);
+            keys.delete(e.key);
+            if (key !== undefined) onChange({ key, value: undefined, revision: e.revision });
+          }
+        }
+        seen = Math.max(seen, e.revision);
+        if (waiters.length > 0) {
+          const ready = waiters.filter((w) => w.revision <= seen);
+          waiters = waiters.filter((w) => w.revision > seen);
+          for (const w of ready) w.resolve();
+        }
+      }
+    })();
+    const kv = this.kv;
+    return {
+      async sync() {
+        if (stopped) return;
+        const last = (await kv.status()).streamInfo.state.last_seq;
+        if (last <= seen) return;
+        // A watch that cannot catch up (the connection is down) must not hold requests forever.
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, SYNC_TIMEOUT_MS);
+          timer.unref();
+          waiters.push({ revision: last, resolve: () => (clearTimeout(timer), resolve()) });
+        });
+      },
+      async stop() {
+        stopped = true;
+        iter.stop();
+        for (const w of waiters) w.resolve();
+        waiters = [];
+        await done.catch(() => undefined);
+      },
+    };
   }
 
   async close(): Promise<void> {}

@@ -13,6 +13,11 @@ export const HEADER_OFFSET = 'Tributary-Offset';
 export const HEADER_COUNT = 'Tributary-Count';
 export const HEADER_FIRST_TS = 'Tributary-First-Timestamp';
 export const HEADER_LAST_TS = 'Tributary-Last-Timestamp';
+/**
+ * On a message without records that closes the shard to appends ('closed') or opens it again
+ * ('open'); the state of a shard is that of its newest such message.
+ */
+export const HEADER_SEAL = 'Tributary-Seal';
 
 const RECORD_OVERHEAD = 17;
 const FLAG_SEALED = 1;

@@ -7,6 +7,11 @@ export interface JetStreamContext {
   nc: NatsConnection;
   js: JetStreamClient;
   jsm: JetStreamManager;
+  /**
+   * For asking a stream's leader for its newest message: with a short timeout, since no one
+   * answers while a stream elects its leader (just created, or its leader's server died).
+   */
+  leaderJsm: JetStreamManager;
   /** Per-shard state that outlives a node: the trim points. */
   shardState: KV;
   /** Starts the names of Tributary's JetStream streams and subjects. */

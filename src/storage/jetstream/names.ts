@@ -41,3 +41,8 @@ export function streamSubjects(prefix: string, streamKey: string): string {
 export function trimKey(streamKey: string, shardIndex: number): string {
   return `${escapeKey(streamKey)}.${shardIndex}`;
 }
+
+/** Core NATS subject on which a shard's writers announce each stored message (its sequence). */
+export function appendedSubject(prefix: string, streamKey: string, shardIndex: number): string {
+  return `${prefix.toLowerCase()}.appended.${escapeKey(streamKey)}.${shardIndex}`;
+}

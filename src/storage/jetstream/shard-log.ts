@@ -16,6 +16,15 @@
  * lost is sent again with the same message id, so that the server's duplicate detection answers
  * with the original sequence rather than storing it twice.
  *
+ * After each stored message the writer announces its sequence on the shard's core "appended"
+ * subject (names.ts), so that other nodes serving SubscribeToShard learn of appends they did not
+ * make. Reads of the tail ask the stream's leader, which has every acknowledged message.
+ *
+ * seal() closes the shard to appends from every node: it stores a message without records
+ * (header HEADER_SEAL: closed) after the newest one. A writer elsewhere whose publish then fails the
+ * expected-last-sequence check finds the seal at the tail and refuses its append with
+ * ShardSealedError instead of writing past the shard's end. unseal() stores the opposite marker.
+ *
  * trim() records the new start offset in the shard-state bucket first, then purges the messages
  * whose records are all before it, always keeping the newest message: it carries the offset the
  * next append gets, even when every record has expired.
@@ -24,9 +33,18 @@ import { randomUUID } from 'node:crypto';
 import { DiscardPolicy, JetStreamApiError, RetentionPolicy, StorageType, type StoredMsg } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import type { AppendResult, ReadResult, RecordInput, ShardLog, StoredRecord } from '../types.js';
-import { decodeMessage, encodedSize, encodeMessage, HEADER_COUNT, HEADER_FIRST_TS, HEADER_LAST_TS, HEADER_OFFSET } from './codec.js';
+import {
+  decodeMessage,
+  encodedSize,
+  encodeMessage,
+  HEADER_COUNT,
+  HEADER_FIRST_TS,
+  HEADER_LAST_TS,
+  HEADER_OFFSET,
+  HEADER_SEAL,
+} from './codec.js';
 import type { JetStreamContext } from './context.js';
-import { shardStreamName, shardSubject, trimKey } from './names.js';
+import { appendedSubject, shardStreamName, shardSubject, trimKey } from './names.js';
 
 const WRONG_LAST_SEQUENCE = 10071;
 const STREAM_NOT_FOUND = 10059;
@@ -38,7 +56,9 @@ const ENTRY_CACHE = 4096;
 /** Room left in a message for its headers. */
 const HEADER_ROOM = 512;
 const MAX_CONFLICT_RETRIES = 1000;
-const MAX_LOST_ACK_RETRIES = 5;
+const MAX_LOST_ACK_RETRIES = 10;
+/** How long reads of the tail wait for a stream without a leader to elect one. */
+const LEADER_WAIT_MS = 10_000;
 
 /** Where one message sits in the shard. */
 interface Entry {
@@ -47,6 +67,8 @@ interface Entry {
   count: number;
   firstTs: number;
   lastTs: number;
+  /** Set on a seal marker: the shard's state from this message on. */
+  seal?: 'closed' | 'open';
 }
 
 interface PendingAppend {
@@ -82,6 +104,8 @@ export class JetStreamShardLog implements ShardLog {
   private flushing = false;
   private chain: Promise<void> = Promise.resolve();
   private closed = false;
+  /** The newest message this log knows of is a seal marker closing the shard. */
+  private sealed = false;
 
   private constructor(
     private readonly ctx: JetStreamContext,
@@ -283,7 +307,10 @@ export class JetStreamShardLog implements ShardLog {
 
   /** Publishes appends as one message after the newest one; returns where each landed. */
   private async publish(group: PendingAppend[]): Promise<AppendResult[]> {
+    // The shard may have been opened again since this log saw it sealed.
+    if (this.sealed) await this.refreshTail(true);
     for (let conflicts = 0; ; conflicts++) {
+      if (this.sealed) throw new ShardSealedError(`shard ${this.name} is closed`);
       const results: AppendResult[] = [];
       const stamped = [];
       let offset = this.next;
@@ -318,8 +345,13 @@ export class JetStreamShardLog implements ShardLog {
         } catch (err) {
           if (err instanceof JetStreamApiError && err.code === WRONG_LAST_SEQUENCE) break;
           if (err instanceof JetStreamApiError || lost >= MAX_LOST_ACK_RETRIES) throw err;
+          // Nobody takes the subject: the stream was deleted (the Kinesis stream with it, by
+          // another node), or it is electing a leader.
+          if (isNoResponders(err) && (await this.deleted())) throw new ShardDeletedError(`shard ${this.name} was deleted`);
           this.stats.resends++;
           // No answer: the message may or may not be stored; the same id makes a resend safe.
+          // Without a leader (an election) there may be no responder at all: give it a moment.
+          if (!isTimeout(err)) await pause(lost);
         }
       }
       if (seq === undefined) {
@@ -334,15 +366,100 @@ export class JetStreamShardLog implements ShardLog {
       this.lastSeq = seq;
       this.next = offset;
       this.last = last;
+      this.announce(seq);
       return results;
+    }
+  }
+
+  /**
+   * Closes the shard to appends from every writer, after the appends already queued here; resolves
+   * to its end offset (see the module comment). Sealing a sealed shard changes nothing.
+   */
+  seal(): Promise<number> {
+    this.checkOpen();
+    return this.exclusive(async () => {
+      await this.mark('closed');
+      return this.next;
+    });
+  }
+
+  /** Opens a sealed shard to appends again. */
+  unseal(): Promise<void> {
+    this.checkOpen();
+    return this.exclusive(() => this.mark('open'));
+  }
+
+  /** Stores a seal marker after the newest message, unless the shard is already in that state. */
+  private async mark(state: 'closed' | 'open'): Promise<void> {
+    await this.refreshTail(true);
+    for (let conflicts = 0; ; conflicts++) {
+      if (this.sealed === (state === 'closed')) return;
+      const last = this.last ?? 0;
+      const h = natsHeaders();
+      h.set(HEADER_OFFSET, String(this.next));
+      h.set(HEADER_COUNT, '0');
+      h.set(HEADER_FIRST_TS, String(last));
+      h.set(HEADER_LAST_TS, String(last));
+      h.set(HEADER_SEAL, state);
+      const msgID = randomUUID();
+      let seq: number | undefined;
+      for (let lost = 0; seq === undefined; lost++) {
+        try {
+          const ack = await this.ctx.js.publish(this.subject, new Uint8Array(0), {
+            headers: h,
+            msgID,
+            expect: { lastSequence: this.lastSeq },
+            timeout: this.ctx.publishTimeoutMs,
+          });
+          seq = ack.seq;
+        } catch (err) {
+          if (err instanceof JetStreamApiError && err.code === WRONG_LAST_SEQUENCE) break;
+          if (err instanceof JetStreamApiError || lost >= MAX_LOST_ACK_RETRIES) throw err;
+          this.stats.resends++;
+          if (!isTimeout(err)) await pause(lost);
+        }
+      }
+      if (seq === undefined) {
+        if (conflicts >= MAX_CONFLICT_RETRIES) throw new Error(`shard ${this.name}: too many concurrent appends`);
+        await this.refreshTail(true);
+        continue;
+      }
+      this.remember({ seq, offset: this.next, count: 0, firstTs: last, lastTs: last, seal: state });
+      this.lastSeq = seq;
+      this.sealed = state === 'closed';
+      this.announce(seq);
+      return;
+    }
+  }
+
+  /** True when the shard's JetStream stream no longer exists. */
+  private async deleted(): Promise<boolean> {
+    try {
+      await this.ctx.jsm.streams.info(this.name);
+      return false;
+    } catch (err) {
+      return err instanceof JetStreamApiError && err.code === STREAM_NOT_FOUND;
+    }
+  }
+
+  /** Tells other nodes' subscribers that message `seq` is stored (fire and forget). */
+  private announce(seq: number): void {
+    try {
+      this.ctx.nc.publish(appendedSubject(this.ctx.prefix, this.streamKey, this.shardIndex), String(seq));
+    } catch {
+      // A closed or reconnecting connection: subscribers fall back on their heartbeat reads.
     }
   }
 
   // --- finding messages
 
-  /** Learns the newest message from the server (another writer may have appended). */
-  private async refreshTail(): Promise<void> {
-    const msg = await this.ctx.jsm.direct.getMessage(this.name, { last_by_subj: this.subject });
+  /**
+   * Learns the newest message from the stream's leader (another writer may have appended): a
+   * direct get may be answered by a replica that has not stored the newest acknowledged message
+   * yet. `force` re-reads the seal state even when the tail did not move.
+   */
+  private async refreshTail(force = false): Promise<void> {
+    const msg = await this.tailMessage();
     if (!msg) {
       const info = await this.ctx.jsm.streams.info(this.name);
       if (info.state.last_seq !== 0) throw new Error(`shard ${this.name}: its newest message is missing`);
@@ -350,12 +467,30 @@ export class JetStreamShardLog implements ShardLog {
     }
     const entry = entryOf(msg);
     this.remember(entry);
-    if (entry.seq <= this.lastSeq) return;
+    if (entry.seq < this.lastSeq || (entry.seq === this.lastSeq && !force)) return;
+    this.sealed = entry.seal === 'closed';
+    if (entry.seq === this.lastSeq) return;
     this.lastSeq = entry.seq;
     this.next = entry.offset + entry.count;
-    this.last = entry.lastTs;
+    // A marker on a shard that never had a record carries no timestamp.
+    if (entry.count > 0 || entry.lastTs > 0) this.last = entry.lastTs;
     const info = await this.ctx.jsm.streams.info(this.name);
     this.firstSeq = Math.max(this.firstSeq, info.state.first_seq);
+  }
+
+  /**
+   * The newest message, as the stream's leader has it. While the stream has no leader (an
+   * election), requests go unanswered: they are repeated for up to LEADER_WAIT_MS.
+   */
+  private async tailMessage(): Promise<StoredMsg | null> {
+    const until = performance.now() + LEADER_WAIT_MS;
+    for (;;) {
+      try {
+        return await this.ctx.leaderJsm.streams.getMessage(this.name, { last_by_subj: this.subject });
+      } catch (err) {
+        if (!isTimeout(err) || performance.now() >= until) throw err;
+      }
+    }
   }
 
   /** The sequence of the message holding `offset` (which must be below nextOffset). */
@@ -466,6 +601,32 @@ export class JetStreamShardLog implements ShardLog {
 
 class MissingMessageError extends Error {}
 
+/** Waits before the n-th resend of a publish that failed without a timeout (0.1 s, doubling, at most 1 s). */
+function pause(n: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** n, 1_000)));
+}
+
+function isTimeout(err: unknown): boolean {
+  return err instanceof Error && (err.name === 'TimeoutError' || /timeout/i.test(err.message));
+}
+
+/** An append reached a shard whose JetStream stream was deleted (its Kinesis stream was). */
+export class ShardDeletedError extends Error {
+  override name = 'ShardDeletedError';
+}
+
+function isNoResponders(err: unknown): boolean {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    if (e.name === 'JetStreamNotEnabled' || /no responders/i.test(e.message)) return true;
+  }
+  return false;
+}
+
+/** An append reached a shard that a seal marker closed (see seal()). */
+export class ShardSealedError extends Error {
+  override name = 'ShardSealedError';
+}
+
 function entryOf(msg: StoredMsg): Entry {
   const h = msg.header;
   const offset = Number(h.get(HEADER_OFFSET));
@@ -475,5 +636,8 @@ function entryOf(msg: StoredMsg): Entry {
   if (![offset, count, firstTs, lastTs].every(Number.isSafeInteger)) {
     throw new Error(`message ${msg.seq} of ${msg.subject} is not a Tributary message`);
   }
-  return { seq: msg.seq, offset, count, firstTs, lastTs };
+  const seal = h.get(HEADER_SEAL);
+  const entry: Entry = { seq: msg.seq, offset, count, firstTs, lastTs };
+  if (seal === 'closed' || seal === 'open') entry.seal = seal;
+  return entry;
 }

@@ -1,11 +1,15 @@
 import type { Catalog } from '../catalog.js';
+import type { TableStore } from '../tables.js';
 import type { LogStore } from '../types.js';
 import { JetStreamCatalog } from './catalog.js';
 import { connectJetStream, createJetStreamLogStore } from './store.js';
+import { JetStreamTableStore } from './tables.js';
 
 export interface JetStreamStorage {
   catalog: Catalog;
   logs: LogStore;
+  /** The DynamoDB tables' bucket. */
+  tables: TableStore;
   replicas: number;
   /** Closes the connection; the catalog and logs must be closed first. */
   close(): Promise<void>;
@@ -27,7 +31,8 @@ export async function openJetStreamStorage(options: { servers: string; replicas:
   try {
     const catalog = await JetStreamCatalog.open(conn);
     const logs = await createJetStreamLogStore(conn);
-    return { catalog, logs, replicas: conn.replicas, close: () => conn.close() };
+    const tables = await JetStreamTableStore.open(conn);
+    return { catalog, logs, tables, replicas: conn.replicas, close: () => conn.close() };
   } catch (err) {
     await conn.close();
     throw err;

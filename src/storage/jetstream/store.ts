@@ -7,12 +7,12 @@
  * stream (and, replicated, one Raft group) per shard: a cluster serves thousands of them, so the
  * account's shard limit should stay within that.
  */
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { JetStreamApiError, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { LogStore } from '../types.js';
 import type { JetStreamContext } from './context.js';
-import { escapeKey, streamSubjects } from './names.js';
+import { appendedSubject, escapeKey, shardStreamName, streamSubjects, trimKey } from './names.js';
 import { JetStreamShardLog } from './shard-log.js';
 
 export interface JetStreamOptions {
@@ -28,6 +28,9 @@ export interface JetStreamOptions {
 }
 
 export const DEFAULT_PREFIX = 'TRIB';
+const LEADER_REQUEST_TIMEOUT_MS = 1_000;
+/** JetStream's API error code for a stream that does not exist. */
+const STREAM_NOT_FOUND = 10059;
 
 /** A connection to the cluster with what the engine's parts share. */
 export interface JetStreamConnection {
@@ -66,16 +69,18 @@ export async function createJetStreamLogStore(
   options: { publishTimeoutMs?: number } = {},
 ): Promise<JetStreamLogStore> {
   const jsm = await jetstreamManager(conn.nc);
-  const shardState = await new Kvm(conn.nc).create(`${conn.prefix}-shards`, { replicas: conn.replicas, history: 1 });
+  const leaderJsm = await jetstreamManager(conn.nc, { timeout: LEADER_REQUEST_TIMEOUT_MS });
+  const shardState = await new Kvm(conn.nc).create(`${conn.prefix}-shards`, { replicas: conn.replicas, history: 1, allow_direct: false });
   const ctx: JetStreamContext = {
     nc: conn.nc,
     js: jetstream(conn.nc),
     jsm,
+    leaderJsm,
     shardState,
     prefix: conn.prefix,
     replicas: conn.replicas,
     maxPayload: conn.nc.info?.max_payload ?? 1024 * 1024,
-    publishTimeoutMs: options.publishTimeoutMs ?? 5_000,
+    publishTimeoutMs: options.publishTimeoutMs ?? 2_000,
   };
   return new JetStreamLogStore(ctx);
 }
@@ -103,6 +108,19 @@ export class JetStreamLogStore implements LogStore {
     return opening;
   }
 
+  /**
+   * Calls `onAppend` whenever any node stores a message in the shard (see JetStreamShardLog), until
+   * the returned function is called. For subscribers of a shard whose writers may be elsewhere.
+   */
+  watchAppends(streamKey: string, shardIndex: number, onAppend: () => void): () => void {
+    const sub = this.ctx.nc.subscribe(appendedSubject(this.ctx.prefix, streamKey, shardIndex), {
+      callback: (err) => {
+        if (!err) onAppend();
+      },
+    });
+    return () => sub.unsubscribe();
+  }
+
   async dropStream(streamKey: string): Promise<void> {
     const prefix = `${streamKey}\n`;
     const open = [...this.logs].filter(([key]) => key.startsWith(prefix)).map(([, log]) => log.then((l) => l.close()));
@@ -112,6 +130,30 @@ export class JetStreamLogStore implements LogStore {
     for (const name of names) await this.ctx.jsm.streams.delete(name);
     const shardState = await this.ctx.shardState.keys(`${escapeKey(streamKey)}.*`);
     for await (const k of shardState) await this.ctx.shardState.purge(k);
+  }
+
+  /**
+   * Closes the shard's log here, deletes its JetStream stream and forgets its trim point. Safe when
+   * another node drops the same shard at the same time: a stream or trim point already gone is fine.
+   */
+  async dropShard(streamKey: string, shardIndex: number): Promise<void> {
+    if (!Number.isSafeInteger(shardIndex) || shardIndex < 0) {
+      throw new RangeError(`shard index ${shardIndex} is not a non-negative integer`);
+    }
+    if (streamKey.length === 0) throw new TypeError('stream key must not be empty');
+    const key = `${streamKey}\n${shardIndex}`;
+    const opening = this.logs.get(key);
+    if (opening) {
+      this.logs.delete(key);
+      await opening.then((log) => log.close()).catch(() => {});
+    }
+    try {
+      await this.ctx.jsm.streams.delete(shardStreamName(this.ctx.prefix, streamKey, shardIndex));
+    } catch (err) {
+      if (!(err instanceof JetStreamApiError && err.code === STREAM_NOT_FOUND)) throw err;
+    }
+    const trimPoint = await this.ctx.shardState.get(trimKey(streamKey, shardIndex));
+    if (trimPoint && trimPoint.operation === 'PUT') await this.ctx.shardState.purge(trimKey(streamKey, shardIndex));
   }
 
   async close(): Promise<void> {

@@ -39,6 +39,10 @@ export interface NatsServer {
   storeDir: string;
   /** Stops the server, keeping its store. */
   stop(): Promise<void>;
+  /** Kills the server with SIGKILL (no shutdown at all), keeping its store. */
+  kill(): Promise<void>;
+  /** Whether the process is running. */
+  readonly running: boolean;
   /** Starts it again on the same port and store. */
   restart(): Promise<void>;
   /** Stops it and removes its store. */
@@ -99,21 +103,26 @@ export async function startNatsServer(member?: ClusterMember, port?: number): Pr
       c.stderr!.on('data', onData);
       c.once('exit', onExit);
     });
-  const stop = async () => {
+  const end = async (signal: NodeJS.Signals) => {
     const c = child;
     child = undefined;
     if (!c || c.exitCode !== null) return;
     await new Promise<void>((resolve) => {
       c.once('exit', () => resolve());
-      c.kill('SIGTERM');
+      c.kill(signal);
     });
   };
+  const stop = () => end('SIGTERM');
   await launch();
   return {
     url: `nats://127.0.0.1:${port}`,
     port,
     storeDir,
     stop,
+    kill: () => end('SIGKILL'),
+    get running() {
+      return child !== undefined && child.exitCode === null;
+    },
     restart: launch,
     async destroy() {
       await stop();
