@@ -31,7 +31,9 @@ export function listedShards(stream: Stream, now: number): Shard[] {
   if (stream.meta.status === 'CREATING' || stream.meta.status === 'DELETING') return [];
   const horizon = trimHorizon(stream, now);
   return stream.shards
-    .filter((s) => s.meta.closedAt === undefined || s.meta.closedAt >= horizon)
+    // A closed shard is listed until retention has passed its end (retention.ts isExpiredShard),
+    // and never again once its storage was dropped, even if retention grew since.
+    .filter((s) => s.meta.expiredAt === undefined && (s.meta.closedAt === undefined || s.meta.closedAt > horizon))
     .sort((a, b) => a.index - b.index);
 }
 

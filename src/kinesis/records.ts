@@ -1,6 +1,6 @@
 import { hash, randomBytes } from 'node:crypto';
-import { InvalidArgumentException, ValidationException } from '../protocol/errors.js';
-import type { RecordInput, StoredRecord } from '../storage/types.js';
+import { AwsError, InvalidArgumentException, ValidationException } from '../protocol/errors.js';
+import type { AppendResult, RecordInput, StoredRecord } from '../storage/types.js';
 import { sealForShard } from './at-rest.js';
 import { HASH_KEY_MAX } from './hash-key.js';
 import type { ShardLimits } from './limits/index.js';
@@ -26,6 +26,13 @@ export interface PutResult {
    * for it and `sequenceNumber` is empty.
    */
   throttled?: true;
+  /**
+   * Set, to the storage engine's error, when the shard's log failed the append (an I/O error, a
+   * full disk, a publish that timed out): `sequenceNumber` is empty and the record must be reported
+   * as failed. The log may or may not hold it; a producer that retries may store it twice, which
+   * Kinesis allows, but an acknowledged record is never one the log did not take.
+   */
+  fault?: unknown;
 }
 
 /** The most a PutRecords request may carry, data and partition keys together. */
@@ -73,7 +80,9 @@ export function checkRecordSize(stream: Stream, entry: PutEntry, path: string): 
 /**
  * Writes entries to their shards: one append per shard, all shards in parallel, and returns each
  * entry's shard and sequence number in request order. Entries routed to a shard that closed
- * meanwhile (resharding) are routed again, to its children.
+ * meanwhile (resharding) are routed again, to its children. A shard whose log fails the append
+ * marks its entries with the fault (see PutResult) and the other shards' appends stand; errors
+ * that concern the request itself (AWS errors: the stream is gone) reject the whole call.
  */
 export async function putEntries(k: Kinesis, stream: Stream, entries: readonly PutEntry[]): Promise<PutResult[]> {
   const now = k.now;
@@ -113,7 +122,19 @@ export async function putEntries(k: Kinesis, stream: Stream, entries: readonly P
     [...groups].map(async ([shard, g]) => {
       if (g.throttled > 0) k.metrics.recordWriteThrottled(stream, shard.index, g.throttled, now);
       if (g.inputs.length === 0) return;
-      const appended = await appendToShard(k, stream, shard, sealForShard(k, stream, shard.index, g.inputs, now), now);
+      const sealed = sealForShard(k, stream, shard.index, g.inputs, now);
+      let appended: AppendResult | undefined;
+      try {
+        appended = await appendToShard(k, stream, shard, sealed, now);
+      } catch (err) {
+        // What AWS answers for the request as a whole (the stream is gone, a shard is being resharded elsewhere).
+        if (err instanceof AwsError) throw err;
+        // A stream whose deletion completes meanwhile has its logs closed: the stream is gone, not a log failing.
+        if (stream.meta.status === 'DELETING') throw k.notFound(stream.name);
+        // This shard's storage failed: its entries fail, the other shards' entries stand.
+        for (const i of g.positions) results[i] = { shard, sequenceNumber: '', fault: err ?? new Error('the append failed') };
+        return;
+      }
       if (!appended) {
         (reroute ??= []).push(...g.positions);
         return;

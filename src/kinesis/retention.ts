@@ -6,7 +6,9 @@
  */
 import { InvalidArgumentException } from '../protocol/errors.js';
 import type { Kinesis, StreamRef } from './service.js';
+import type { Shard } from './shard.js';
 import { changeStream, requireStatus } from './stream-state.js';
+import type { Stream } from './stream.js';
 
 export const MIN_RETENTION_HOURS = 24;
 export const MAX_RETENTION_HOURS = 8760;
@@ -51,4 +53,53 @@ export async function changeRetention(k: Kinesis, input: RetentionInput, directi
   });
   // The next read of each shard trims by the new period rather than waiting out the trim interval.
   if (direction === 'decrease') for (const shard of stream.shards) shard.lastTrimAt = -Infinity;
+}
+
+/**
+ * Whether a shard is gone for good: closed, and every record of it past the retention period (its
+ * close is), or already dropped for that. AWS no longer lists such a shard and answers a read of it
+ * as for a shard that does not exist.
+ */
+export function isExpiredShard(stream: Stream, shard: Shard, now: number): boolean {
+  const m = shard.meta;
+  return m.expiredAt !== undefined || (m.closedAt !== undefined && m.closedAt + stream.retentionMs <= now);
+}
+
+/** Shards (`<stream key>\n<index>`) whose logs this process dropped, or found dropped, since it started. */
+const droppedHere = new WeakMap<Kinesis, Set<string>>();
+
+/**
+ * Drops the logs of a stream's expired closed shards. The catalog marks each (expiredAt) first, so
+ * that no node opens its log again; then its log is closed and deleted. A crash between the two
+ * leaves a marked shard whose log may still exist: every process drops the log of each marked shard
+ * once, on its first sweep (dropping is idempotent), and never visits the shard after that.
+ */
+export async function dropExpiredShards(k: Kinesis, stream: Stream): Promise<void> {
+  const now = k.now;
+  const due = stream.shards.some((s) => s.meta.expiredAt === undefined && isExpiredShard(stream, s, now));
+  if (due) {
+    await k.write(stream, (meta) => {
+      if (meta.status !== 'ACTIVE' && meta.status !== 'UPDATING') return undefined;
+      const retentionMs = meta.retentionHours * 3_600_000;
+      let marked = false;
+      const shards = meta.shards.map((s) => {
+        if (s.expiredAt !== undefined || s.closedAt === undefined || s.closedAt + retentionMs > now) return s;
+        marked = true;
+        return { ...s, expiredAt: now };
+      });
+      return marked ? { ...meta, shards } : undefined;
+    });
+  }
+  let done = droppedHere.get(k);
+  if (!done) droppedHere.set(k, (done = new Set()));
+  for (const shard of stream.shards) {
+    if (shard.meta.expiredAt === undefined) continue;
+    const id = `${stream.key}\n${shard.index}`;
+    if (done.has(id)) continue;
+    const log = shard.log;
+    shard.log = undefined;
+    await log?.close().catch(() => undefined);
+    await k.logs.dropShard(stream.key, shard.index);
+    done.add(id);
+  }
 }

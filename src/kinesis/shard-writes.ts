@@ -41,6 +41,10 @@ function stateOf(stream: Stream, index: number): WriteState {
   return state;
 }
 
+function deleting(stream: Stream): boolean {
+  return stream.meta.status === 'DELETING';
+}
+
 /**
  * Appends records to an open shard. Resolves to undefined, without writing, when the shard was
  * closed (or began closing) after the records were routed to it: the caller routes them again.
@@ -52,12 +56,16 @@ export async function appendToShard(
   records: readonly RecordInput[],
   now: number,
 ): Promise<AppendResult | undefined> {
+  // A stream deleted after the request found it takes no more writes: its logs close when the
+  // deletion completes, and the writer hears what AWS says of a stream that is gone.
+  if (deleting(stream)) throw k.notFound(stream.name);
   const log = shard.log ?? (await k.log(stream, shard));
   const state = stateOf(stream, shard.index);
   if (state.gate) {
     await state.gate;
     return undefined;
   }
+  if (deleting(stream)) throw k.notFound(stream.name);
   const appended = log.append(records, now);
   state.last = appended;
   if (stream.meta.mode === 'ON_DEMAND') recordWrite(k, stream, shard.index, records, now);

@@ -139,14 +139,16 @@ export class MetricsRecorder {
     bytes: number,
     latencyMs: number,
     now: number,
+    failed = 0,
   ): void {
     const b = this.of(stream).stream;
     const minute = minuteOf(now);
-    const ok = total - throttled;
+    const ok = total - throttled - failed;
     b.add(S['PutRecords.Bytes'], bytes, minute);
     b.add(S['PutRecords.Records'], ok, minute);
     b.add(S['PutRecords.SuccessfulRecords'], ok, minute);
-    b.add(S['PutRecords.FailedRecords'], 0, minute);
+    // Records refused by an internal failure (a storage fault), as AWS counts FailedRecords.
+    b.add(S['PutRecords.FailedRecords'], failed, minute);
     b.add(S['PutRecords.ThrottledRecords'], throttled, minute);
     b.add(S['PutRecords.TotalRecords'], total, minute);
     b.add(S['PutRecords.Success'], 1, minute);

@@ -1,4 +1,5 @@
 import { Decoder, type Options } from 'cbor-x';
+import { cborNestsDeeperThan, MAX_CBOR_DEPTH } from './cbor-depth.js';
 
 /**
  * The CBOR decoder and the two places where AWS's CBOR differs from the library's defaults:
@@ -15,8 +16,12 @@ const decoder = new Decoder({
   int64AsNumber: true,
 } as Options);
 
-/** Parses one CBOR item; throws whatever the library throws on malformed input. */
+/**
+ * Parses one CBOR item; throws whatever the library throws on malformed input, and refuses
+ * nesting deeper than MAX_CBOR_DEPTH before the library's recursion meets the stack limit.
+ */
 export function parseCbor(body: Buffer): unknown {
+  if (cborNestsDeeperThan(body, MAX_CBOR_DEPTH)) throw new Error(`CBOR nested deeper than ${MAX_CBOR_DEPTH} levels`);
   return decoder.decode(body);
 }
 

@@ -95,6 +95,11 @@ export interface LogStore {
   open(streamKey: string, shardIndex: number): Promise<ShardLog>;
   /** Closes and deletes every log of a stream. */
   dropStream(streamKey: string): Promise<void>;
+  /**
+   * Closes and deletes the log of one shard (a closed shard whose records have all expired).
+   * Idempotent: dropping a shard that has no log, or whose log another process dropped, resolves.
+   */
+  dropShard(streamKey: string, shardIndex: number): Promise<void>;
   /** Closes every open log. */
   close(): Promise<void>;
 }

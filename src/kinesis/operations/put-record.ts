@@ -34,8 +34,12 @@ export const putRecord = defineOperation<Input, unknown>('PutRecord', async (k, 
     // newly written record's number already exceeds any valid earlier one from its shard.
   }
   const [result] = await putEntries(k, stream, [input]);
-  k.metrics.recordPutRecord(stream, !result!.throttled, size, performance.now() - started, k.now);
+  const ok = !result!.throttled && result!.fault === undefined;
+  k.metrics.recordPutRecord(stream, ok, size, performance.now() - started, k.now);
   if (result!.throttled) throw k.limits.writeThrottled(stream, result!.shard);
+  // The storage fault itself: the edge logs it and answers InternalFailureException (HTTP 500),
+  // the one server fault AWS models for PutRecord.
+  if (result!.fault !== undefined) throw result!.fault;
   return {
     ShardId: result!.shard.id,
     SequenceNumber: result!.sequenceNumber,

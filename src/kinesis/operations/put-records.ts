@@ -28,6 +28,12 @@ function checkPartitionKeys(stream: Stream, records: readonly PutEntry[]): void 
   }
 }
 
+/**
+ * An entry whose shard's storage failed: the error code and message the PutRecordsResultEntry
+ * reference gives for InternalFailure. The producer retries it, as it does a throttled one.
+ */
+const INTERNAL_FAILURE = Object.freeze({ ErrorCode: 'InternalFailure', ErrorMessage: 'Internal Service Failure' });
+
 export const putRecords = defineOperation<Input, unknown>('PutRecords', async (k, input) => {
   const started = performance.now();
   const stream = await k.resolveReadable(input);
@@ -40,15 +46,23 @@ export const putRecords = defineOperation<Input, unknown>('PutRecords', async (k
     throw new InvalidArgumentException(`Records size exceeds 10 MB limit`);
   }
   const results = await putEntries(k, stream, input.Records);
-  let failed = 0;
+  let throttled = 0;
+  let faulted = 0;
   const records = results.map((r) => {
-    if (!r.throttled) return { SequenceNumber: r.sequenceNumber, ShardId: r.shard.id };
-    failed++;
-    return { ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: k.limits.writeThrottledMessage(stream, r.shard) };
+    if (r.throttled) {
+      throttled++;
+      return { ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: k.limits.writeThrottledMessage(stream, r.shard) };
+    }
+    if (r.fault !== undefined) {
+      faulted++;
+      return INTERNAL_FAILURE;
+    }
+    return { SequenceNumber: r.sequenceNumber, ShardId: r.shard.id };
   });
-  k.metrics.recordPutRecords(stream, results.length, failed, total, performance.now() - started, k.now);
+  // Entries whose storage failed count as FailedRecords, neither put nor throttled.
+  k.metrics.recordPutRecords(stream, results.length, throttled, total, performance.now() - started, k.now, faulted);
   return {
-    FailedRecordCount: failed,
+    FailedRecordCount: throttled + faulted,
     Records: records,
     EncryptionType: writeEncryption(stream.meta, k.now),
   };

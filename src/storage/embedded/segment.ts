@@ -141,6 +141,18 @@ export class Segment implements PositionalSource {
     if (fh) void fh.close().catch(() => {});
   }
 
+  /**
+   * Closes the file handle if nothing holds the segment, keeping the index; the next use opens the
+   * file again. For an active segment with nothing readable in its log, so that the logs of idle and
+   * expired shards hold no file open.
+   */
+  closeIdleHandle(): void {
+    if (this.readers > 0 || this.opening || !this.fh) return;
+    const fh = this.fh;
+    this.fh = null;
+    void fh.close().catch(() => {});
+  }
+
   /** Closes the segment for good, once the last holder has released it. */
   async retire(): Promise<void> {
     this.retired = true;

@@ -12,6 +12,7 @@
  * cutting off a corrupt batch, closing) runs one at a time on a promise chain; reads do not wait
  * for it.
  */
+import { join } from 'node:path';
 import type { AppendResult, LogOptions, ReadResult, RecordInput, ShardLog } from '../types.js';
 import { warner, type EmbeddedHooks } from './events.js';
 import { encodeBatch, sealBatch } from './format.js';
@@ -19,6 +20,7 @@ import { offsetAtTimestamp, readRecords, timestampAt, type LogView } from './rea
 import { recoverLog } from './recovery.js';
 import { Segment, type SegmentContext } from './segment.js';
 import type { SparseIndex } from './sparse-index.js';
+import { TRIM_POINT_FILE } from './names.js';
 import { writeTrimPoint } from './trim-point.js';
 
 interface PendingAppend {
@@ -163,7 +165,15 @@ export class EmbeddedShardLog implements ShardLog, LogView {
       const target = await offsetAtTimestamp(this, before);
       if (target > this.start) {
         // Persisted before any file goes, so a restart never shows trimmed records again.
-        await writeTrimPoint(this.dir, { startOffset: target, lastTimestamp: this.last }, this.ctx.durable);
+        try {
+          await writeTrimPoint(this.dir, { startOffset: target, lastTimestamp: this.last }, this.ctx.durable);
+        } catch (err) {
+          // A full disk: retention must still go on, as it is what frees space. Whole expired
+          // segments are deleted all the same; after a restart the records left before `target`
+          // (in the first remaining segment) are older than `before`, so the first trim, which
+          // runs before the first read, hides them again.
+          this.ctx.warn('write-failed', join(this.dir, TRIM_POINT_FILE), `${(err as Error).message}; trimmed without a new trim point`);
+        }
         this.start = target;
       }
       for (;;) {
@@ -180,6 +190,8 @@ export class EmbeddedShardLog implements ShardLog, LogView {
         this.forget(oldest);
         await oldest.remove();
       }
+      // Everything expired (an idle shard, or a closed one past retention): hold no file open for it.
+      if (this.start === this.next && this.pending.length === 0) this.active.closeIdleHandle();
     });
   }
 
@@ -210,7 +222,7 @@ export class EmbeddedShardLog implements ShardLog, LogView {
     );
     if (!this.sealQueued.has(segment) && !this.closing) {
       this.sealQueued.add(segment);
-      void this.exclusive(() => this.seal(segment));
+      void this.exclusive(() => this.cutCorrupt(segment));
     }
   }
 
@@ -347,7 +359,7 @@ export class EmbeddedShardLog implements ShardLog, LogView {
   }
 
   /** Cuts a segment back to just before its first bad batch. */
-  private async seal(segment: Segment): Promise<void> {
+  private async cutCorrupt(segment: Segment): Promise<void> {
     this.sealQueued.delete(segment);
     try {
       if (!segment.corrupt || !this.segments.includes(segment)) return;

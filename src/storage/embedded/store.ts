@@ -18,6 +18,8 @@ export class EmbeddedLogStore implements LogStore {
   private readonly logs = new Map<string, Promise<EmbeddedShardLog>>();
   private readonly closings = new Map<string, Promise<void>>();
   private readonly drops = new Map<string, Promise<void>>();
+  /** Drops of single shards under way, by `<stream>/<shardIndex>`. */
+  private readonly shardDrops = new Map<string, Promise<void>>();
 
   constructor(
     readonly dir: string,
@@ -40,7 +42,7 @@ export class EmbeddedLogStore implements LogStore {
     const key = `${stream}/${shardIndex}`;
     const existing = this.logs.get(key);
     if (existing) return existing;
-    const before = [this.drops.get(stream), this.closings.get(key)];
+    const before = [this.drops.get(stream), this.shardDrops.get(key), this.closings.get(key)];
     const opening: Promise<EmbeddedShardLog> = (async () => {
       await Promise.allSettled(before);
       const dir = join(this.dir, stream, String(shardIndex));
@@ -71,6 +73,39 @@ export class EmbeddedLogStore implements LogStore {
     this.drops.set(stream, drop);
     const forget = () => {
       if (this.drops.get(stream) === drop) this.drops.delete(stream);
+    };
+    drop.then(forget, forget);
+    return drop;
+  }
+
+  /**
+   * Closes the shard's log (waiting for one being opened or closed) and deletes its directory.
+   * An open of the shard that comes later waits for the drop, and then starts an empty log.
+   */
+  dropShard(streamKey: string, shardIndex: number): Promise<void> {
+    if (!Number.isSafeInteger(shardIndex) || shardIndex < 0) {
+      return Promise.reject(new RangeError(`shard index ${shardIndex} is not a non-negative integer`));
+    }
+    let stream: string;
+    try {
+      stream = streamDirName(streamKey);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const key = `${stream}/${shardIndex}`;
+    // Opens from now on get a new log, after the drop, not the one being dropped.
+    const opening = this.logs.get(key);
+    if (opening) this.logs.delete(key);
+    const before = [this.drops.get(stream), this.shardDrops.get(key)];
+    const drop = (async () => {
+      await Promise.allSettled(before);
+      if (opening) await opening.then((log) => log.close()).catch(() => {});
+      await this.closings.get(key)?.catch(() => {});
+      await rm(join(this.dir, stream, String(shardIndex)), { recursive: true, force: true });
+    })();
+    this.shardDrops.set(key, drop);
+    const forget = () => {
+      if (this.shardDrops.get(key) === drop) this.shardDrops.delete(key);
     };
     drop.then(forget, forget);
     return drop;
