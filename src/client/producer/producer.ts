@@ -52,7 +52,7 @@ import { DEFAULT_AGGREGATION_MAX_BYTES, DEFAULT_AGGREGATION_MAX_COUNT, MAX_KINES
 import { type Batch, buildBatch } from './batch.js';
 import { LatencyHistogram } from './histogram.js';
 import { HASH_KEY_MAX, recordHashKey, ShardMap } from './shard-map.js';
-import { TokenBucket } from './token-bucket.js';
+import { TokenBucket } from '../../kinesis/limits/token-bucket.js';
 import {
   type Attempt,
   InvalidUserRecordError,
@@ -496,13 +496,13 @@ export class Producer {
       // Wait for a useful share of the buckets rather than sending many tiny calls.
       const wantRecords = Math.min(shard.queue.length, Math.max(1, this.o.recordsPerSecond * SEND_QUANTUM));
       const wantBytes = Math.min(shard.queuedBytes, this.o.bytesPerSecond * SEND_QUANTUM);
-      const wait = Math.max(shard.records.msUntil(wantRecords, now), shard.bytes.msUntil(wantBytes, now));
+      const wait = Math.max(msUntilHolds(shard.records, wantRecords, now), msUntilHolds(shard.bytes, wantBytes, now));
       if (wait > 0) {
         wake = Math.min(wake, now + wait);
         continue;
       }
-      const recordTokens = Math.floor(shard.records.available(now));
-      const byteTokens = shard.bytes.available(now);
+      const recordTokens = Math.floor(shard.records.tokens(now));
+      const byteTokens = shard.bytes.tokens(now);
       const batch = buildBatch(shard.queue, {
         maxEntries: Math.min(this.o.maxRecordsPerRequest, Math.max(1, recordTokens)),
         maxBytes: Math.min(this.o.maxBytesPerRequest, byteTokens),
@@ -513,7 +513,7 @@ export class Producer {
         scanLimit: this.o.aggregation ? SCAN_LIMIT_AGGREGATED : SCAN_LIMIT,
       });
       if (batch.entries.length === 0) {
-        wake = Math.min(wake, now + Math.max(1, shard.bytes.msUntil(head.bytes, now)));
+        wake = Math.min(wake, now + Math.max(1, msUntilHolds(shard.bytes, head.bytes, now)));
         continue;
       }
       this.send(shard, batch, now);
@@ -534,8 +534,8 @@ export class Producer {
     const taken = new Set(batch.taken);
     shard.queue = shard.queue.filter((_, i) => !taken.has(i));
     for (const e of batch.entries) for (const r of e.records) shard.queuedBytes -= r.bytes;
-    shard.records.take(batch.entries.length, now);
-    shard.bytes.take(batch.bytes, now);
+    shard.records.charge(batch.entries.length, now);
+    shard.bytes.charge(batch.bytes, now);
     shard.inFlight = true;
     this.inFlightCalls++;
     this.counters.requests++;
@@ -785,4 +785,12 @@ function mergeById(a: PendingRecord[], b: PendingRecord[]): PendingRecord[] {
   while (i < a.length) out[k++] = a[i++]!;
   while (j < b.length) out[k++] = b[j++]!;
   return out;
+}
+
+/**
+ * Whole milliseconds from `now` until `bucket` holds `n` tokens, or is full for an `n` above its
+ * capacity (one record larger than the bucket is sent from a full bucket, and paid for after).
+ */
+export function msUntilHolds(bucket: TokenBucket, n: number, now: number): number {
+  return Math.ceil(bucket.msUntil(Math.min(n, bucket.capacity), now));
 }

@@ -5,7 +5,8 @@ import type { Shard } from '@aws-sdk/client-kinesis';
 import fc from 'fast-check';
 import { LatencyHistogram } from '../../../src/client/producer/histogram.js';
 import { HASH_KEY_MAX, partitionKeyHash, recordHashKey, ShardMap } from '../../../src/client/producer/shard-map.js';
-import { TokenBucket } from '../../../src/client/producer/token-bucket.js';
+import { TokenBucket } from '../../../src/kinesis/limits/token-bucket.js';
+import { msUntilHolds } from '../../../src/client/producer/producer.js';
 
 function shard(id: number, start: bigint, end: bigint, closed = false): Shard {
   return {
@@ -59,18 +60,17 @@ describe('shard map', () => {
   });
 });
 
-describe('token bucket', () => {
-  it('refills at its rate up to its capacity and lends one oversize take', () => {
+describe('token bucket waits', () => {
+  it('wait for the tokens asked, or for a full bucket when more than it holds', () => {
     const b = new TokenBucket(1000, 1000, 0);
-    assert.equal(b.available(0), 1000);
-    b.take(1000, 0);
-    assert.equal(b.available(0), 0);
-    assert.equal(b.msUntil(100, 0), 100);
-    assert.equal(b.available(250), 250);
-    assert.equal(b.available(10_000), 1000);
-    b.take(3000, 10_000); // more than the bucket holds: debt
-    assert.equal(b.available(10_000), -2000);
-    assert.equal(b.msUntil(5000, 10_000), 3000, 'a request above capacity waits for a full bucket');
+    b.charge(1000, 0);
+    assert.equal(msUntilHolds(b, 100, 0), 100);
+    assert.equal(msUntilHolds(b, 0.5, 0), 1, 'whole milliseconds');
+    assert.equal(b.tokens(250), 250);
+    assert.equal(b.tokens(10_000), 1000);
+    b.charge(3000, 10_000); // more than the bucket holds: debt
+    assert.equal(b.tokens(10_000), -2000);
+    assert.equal(msUntilHolds(b, 5000, 10_000), 3000, 'a request above capacity waits for a full bucket');
   });
 });
 
