@@ -132,7 +132,9 @@ export async function putEntries(k: Kinesis, stream: Stream, entries: readonly P
         // A stream whose deletion completes meanwhile has its logs closed: the stream is gone, not a log failing.
         if (stream.meta.status === 'DELETING') throw k.notFound(stream.name);
         // This shard's storage failed: its entries fail, the other shards' entries stand.
-        for (const i of g.positions) results[i] = { shard, sequenceNumber: '', fault: err ?? new Error('the append failed') };
+        const fault = err ?? new Error('the append failed');
+        k.reportFault(fault, { stream: stream.name, shard: shard.id, records: g.positions.length });
+        for (const i of g.positions) results[i] = { shard, sequenceNumber: '', fault };
         return;
       }
       if (!appended) {

@@ -95,6 +95,12 @@ export class Kinesis {
 
   /** Set before start() by a server that shares its catalog with other nodes. */
   lease: BackgroundLease = { held: true };
+  /**
+   * Told of a storage fault that the answer does not carry as an error (entries of a PutRecords
+   * that fail with InternalFailure while the call succeeds), so that operators see it; the server
+   * logs it.
+   */
+  onFault: (err: unknown, context: Record<string, unknown>) => void = () => {};
   /** Follows the catalog when other processes write it too. */
   private watch: CatalogWatch | undefined;
   /** Catalog revision of each stream's document as this node last saw it (by stream key). */
@@ -115,6 +121,14 @@ export class Kinesis {
       retentionMinutes: settings.metricsRetentionMinutes,
       keyOf: (name) => this.byName.get(name)?.key,
     });
+  }
+
+  reportFault(err: unknown, context: Record<string, unknown>): void {
+    try {
+      this.onFault(err, context);
+    } catch {
+      // Reporting must never change the answer.
+    }
   }
 
   async start(): Promise<void> {

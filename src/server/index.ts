@@ -78,6 +78,7 @@ export async function startServer(config: ServeConfig, hooks: ServerHooks = {}):
     clock,
   );
   useAtRestCipher(kinesis, masterKey.cipher);
+  kinesis.onFault = (err, context) => logger.error({ err, ...context }, 'a shard write failed; its records were answered InternalFailure');
   const readBudget = config.maxReadBytes > 0 ? new ResponseBudget(config.maxReadBytes) : undefined;
   if (readBudget) useReadBudget(kinesis, readBudget);
   // Nodes sharing a JetStream cluster run the background work on whichever holds the lease.

@@ -55,7 +55,10 @@ describe('PutRecords when one shard’s storage fails', () => {
 
   it('answers 200 with InternalFailure for the failing shard’s entries, and stores the others', async () => {
     const records = [entry(0, 'a0'), entry(1, 'b0'), entry(2, 'c0'), entry(1, 'b1'), entry(0, 'a1'), entry(2, 'c1')];
+    const reported: Record<string, unknown>[] = [];
+    server.kinesis.onFault = (_err, context) => reported.push(context);
     const r = await client.send(new PutRecordsCommand({ StreamName: STREAM, Records: records }));
+    assert.deepEqual(reported, [{ stream: STREAM, shard: shardId(1), records: 2 }], 'the fault is reported for the operator’s log');
     assert.equal(r.$metadata.httpStatusCode, 200);
     assert.equal(r.FailedRecordCount, 2);
     assert.equal(r.Records?.length, records.length);

@@ -52,8 +52,27 @@ interface SdkError {
   $metadata?: { httpStatusCode?: number };
 }
 
-/** The AWS error a write gets when the disk fails it: InternalFailureException, HTTP 500. */
+/** A PutRecords answered with entries that failed: what those entries said. */
+export class FailedEntries extends Error {
+  override name = 'FailedEntries';
+  constructor(readonly failed: { ErrorCode?: string; ErrorMessage?: string }[]) {
+    super(`${failed.length} entries of an answered PutRecords failed: ${failed.map((e) => `${e.ErrorCode} ${e.ErrorMessage}`).join('; ')}`);
+  }
+}
+
+/**
+ * What a write gets when the disk fails it, as AWS answers a fault of its own: PutRecord (and
+ * other calls) InternalFailureException with HTTP 500; PutRecords a 200 whose entries for the
+ * failed shards carry ErrorCode InternalFailure.
+ */
 export function assertStorageFailure(err: unknown, what: string): void {
+  if (err instanceof FailedEntries) {
+    for (const e of err.failed) {
+      assert.equal(e.ErrorCode, 'InternalFailure', `${what}: ${err.message}`);
+      assert.equal(e.ErrorMessage, 'Internal Service Failure', `${what}: entry message`);
+    }
+    return;
+  }
   const e = err as SdkError;
   assert.equal(e.name, 'InternalFailureException', `${what}: ${e.name}: ${(err as Error).message}`);
   assert.equal(e.$metadata?.httpStatusCode, 500, `${what}: HTTP status`);
@@ -80,10 +99,13 @@ export class Ledger {
       return { PartitionKey: `k${this.n % 97}`, Data: Buffer.from(data) };
     });
     const r = await client.send(new PutRecordsCommand({ StreamName: this.stream, Records: entries }));
+    const failed: { ErrorCode?: string; ErrorMessage?: string }[] = [];
     r.Records!.forEach((e, i) => {
-      assert.ok(e.SequenceNumber, `entry ${i} of an answered PutRecords failed: ${e.ErrorCode} ${e.ErrorMessage}`);
-      this.acked.set(entries[i]!.Data.toString(), { shard: e.ShardId!, seq: e.SequenceNumber! });
+      if (e.SequenceNumber) this.acked.set(entries[i]!.Data.toString(), { shard: e.ShardId!, seq: e.SequenceNumber });
+      else failed.push(e);
     });
+    assert.equal(r.FailedRecordCount ?? 0, failed.length, 'FailedRecordCount counts the failed entries');
+    if (failed.length > 0) throw new FailedEntries(failed);
   }
 
   /** Every acknowledged record is served where it was acknowledged; nothing unsent or twice. */
