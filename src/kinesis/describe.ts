@@ -33,7 +33,7 @@ export function listedShards(stream: Stream, now: number): Shard[] {
   return stream.shards
     // A closed shard is listed until retention has passed its end (retention.ts isExpiredShard),
     // and never again once its storage was dropped, even if retention grew since.
-    .filter((s) => s.meta.expiredAt === undefined && (s.meta.closedAt === undefined || s.meta.closedAt > horizon))
+    .filter((s) => s.meta.expiredAt === undefined && (s.meta.closedAt === undefined || s.meta.closedAt >= horizon))
     .sort((a, b) => a.index - b.index);
 }
 

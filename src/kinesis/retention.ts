@@ -62,7 +62,8 @@ export async function changeRetention(k: Kinesis, input: RetentionInput, directi
  */
 export function isExpiredShard(stream: Stream, shard: Shard, now: number): boolean {
   const m = shard.meta;
-  return m.expiredAt !== undefined || (m.closedAt !== undefined && m.closedAt + stream.retentionMs <= now);
+  // Strictly after: at closedAt + retention exactly the shard is still listed (describe.ts listedShards).
+  return m.expiredAt !== undefined || (m.closedAt !== undefined && m.closedAt + stream.retentionMs < now);
 }
 
 /** Shards (`<stream key>\n<index>`) whose logs this process dropped, or found dropped, since it started. */

@@ -28,8 +28,10 @@ describe('CatalogLease', () => {
 
   it('is held by one holder at a time, renewed, and handed over at once when released', async () => {
     const changes: string[] = [];
-    const a = new CatalogLease(catalog, 'lease.test-1', 'a', { renewMs: 20, onChange: (held) => changes.push(`a:${held}`) });
-    const b = new CatalogLease(catalog, 'lease.test-1', 'b', { renewMs: 20, onChange: (held) => changes.push(`b:${held}`) });
+    // A term far longer than the renewal interval: a busy machine delaying one renewal must not end it.
+    const options = { renewMs: 20, expireAfterMs: 5_000 };
+    const a = new CatalogLease(catalog, 'lease.test-1', 'a', { ...options, onChange: (held) => changes.push(`a:${held}`) });
+    const b = new CatalogLease(catalog, 'lease.test-1', 'b', { ...options, onChange: (held) => changes.push(`b:${held}`) });
     await a.start();
     await b.start();
     assert.equal(a.held, true);
