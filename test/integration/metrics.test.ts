@@ -12,7 +12,7 @@ import { MINUTE_MS, minuteOf } from '../../src/metrics/buckets.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { registerActive, SdkSubscription } from '../helpers/fan-out.js';
 import { createStream, expectError, getIterator, HASH_KEY_MAX, shardId } from '../helpers/kinesis.js';
-import { removeDir, startTestServer, tempDir, testEngine, type TestServer } from '../helpers/server.js';
+import { removeDir, startTestServer, tempDir, type TestServer } from '../helpers/server.js';
 
 const SHARD0 = '0';
 const SHARD1 = HASH_KEY_MAX.toString();
@@ -217,7 +217,7 @@ describe('metrics', () => {
     });
   });
 
-  describe('storage', { skip: testEngine === 'jetstream' && 'the JetStream catalog keeps metrics in memory' }, () => {
+  describe('storage', () => {
     it('keeps metrics across a restart and deletes minutes older than the retention', async () => {
       const dataDir = tempDir();
       const clock = minuteClock();

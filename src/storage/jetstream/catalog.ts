@@ -5,7 +5,8 @@
  * (both escaped as in names.ts). A value's revision is the bucket's sequence of its last write, so
  * the compare-and-set writes of the Catalog interface map onto the bucket's create (only if
  * absent) and update (only if still at that revision). The plain putStream and putSetting write
- * unconditionally, as the embedded catalog does.
+ * unconditionally, as the embedded catalog does. The metric minutes are in a stream of their own
+ * (metrics.ts).
  */
 import { JetStreamApiError } from '@nats-io/jetstream';
 import { Kvm, type KV, type KvEntry } from '@nats-io/kv';
@@ -13,10 +14,12 @@ import {
   CatalogConflictError,
   type Catalog,
   type CatalogWatch,
+  type MetricRow,
   type Revisioned,
   type StreamChange,
   type StreamMeta,
 } from '../catalog.js';
+import { JetStreamMetrics } from './metrics.js';
 import { escapeKey } from './names.js';
 import type { JetStreamConnection } from './store.js';
 
@@ -37,14 +40,17 @@ function live(entry: KvEntry | null): entry is KvEntry {
 }
 
 export class JetStreamCatalog implements Catalog {
-  private constructor(readonly kv: KV) {}
+  private constructor(
+    readonly kv: KV,
+    private readonly metrics: JetStreamMetrics,
+  ) {}
 
   /** Opens the catalog bucket, creating it with the connection's replica count when there is none. */
   static async open(conn: JetStreamConnection): Promise<JetStreamCatalog> {
     // Reads go to the bucket's leader (no direct get): a replica may not have the newest write yet,
     // and a compare-and-set needs the revision that is current.
     const kv = await new Kvm(conn.nc).create(`${conn.prefix}-catalog`, { replicas: conn.replicas, history: 1, allow_direct: false });
-    return new JetStreamCatalog(kv);
+    return new JetStreamCatalog(kv, new JetStreamMetrics(conn));
   }
 
   async loadStreams(): Promise<StreamMeta[]> {
@@ -152,6 +158,20 @@ export class JetStreamCatalog implements Catalog {
         await done.catch(() => undefined);
       },
     };
+  }
+
+  /** Publishes the rows of completed minutes to the shared metrics stream (see metrics.ts). */
+  appendMetrics(rows: readonly MetricRow[]): Promise<void> {
+    return this.metrics.append(rows);
+  }
+
+  /** Every node's rows of a stream in [fromMinute, toMinute], combined per shard, minute and name. */
+  readMetrics(stream: string, fromMinute: number, toMinute: number): Promise<MetricRow[]> {
+    return this.metrics.read(stream, fromMinute, toMinute);
+  }
+
+  deleteMetricsBefore(minute: number): Promise<void> {
+    return this.metrics.deleteBefore(minute);
   }
 
   async close(): Promise<void> {}
