@@ -57,6 +57,8 @@ const ENTRY_CACHE = 4096;
 const HEADER_ROOM = 512;
 const MAX_CONFLICT_RETRIES = 1000;
 const MAX_LOST_ACK_RETRIES = 10;
+/** Times the newest message is asked for when the stream's state says there is one. */
+const TAIL_ATTEMPTS = 5;
 /** How long reads of the tail wait for a stream without a leader to elect one. */
 const LEADER_WAIT_MS = 10_000;
 
@@ -459,11 +461,16 @@ export class JetStreamShardLog implements ShardLog {
    * yet. `force` re-reads the seal state even when the tail did not move.
    */
   private async refreshTail(force = false): Promise<void> {
-    const msg = await this.tailMessage();
-    if (!msg) {
+    let msg = await this.tailMessage();
+    for (let attempt = 1; !msg; attempt++) {
+      // No message: either the stream never had one, or its first one was stored between the two
+      // questions (an append racing this read, from this node or another). Its state tells which.
       const info = await this.ctx.jsm.streams.info(this.name);
-      if (info.state.last_seq !== 0) throw new Error(`shard ${this.name}: its newest message is missing`);
-      return;
+      if (info.state.last_seq === 0) return;
+      if (info.state.messages === 0 || attempt >= TAIL_ATTEMPTS) {
+        throw new Error(`shard ${this.name}: its newest message is missing`);
+      }
+      msg = await this.tailMessage();
     }
     const entry = entryOf(msg);
     this.remember(entry);

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import type { JetStreamManager } from '@nats-io/jetstream';
 import {
   connectJetStream,
   createJetStreamLogStore,
+  JetStreamLogStore,
   type JetStreamConnection,
-  type JetStreamLogStore,
 } from '../../../src/storage/jetstream/index.js';
 import type { RecordInput, ShardLog, StoredRecord } from '../../../src/storage/types.js';
 import { skipWithoutNats, startNatsServer, type NatsServer } from './nats-server.js';
@@ -247,6 +248,59 @@ describe('JetStream shard log', { skip: skipWithoutNats() }, () => {
       await otherStore.close();
     } finally {
       await other.close();
+    }
+  });
+
+  test('a read of an empty shard sees the first message stored while it asks for the tail', async () => {
+    const key = streamKey();
+    // The reader's questions for the newest message go to the real server; once armed, the next
+    // answer is held back until another handle has stored the shard's first message. The reader
+    // then hears "no message" although the stream has one by the time it looks at its state.
+    let beforeAnswer: (() => Promise<void>) | undefined;
+    const leader = store.ctx.leaderJsm;
+    const streams = new Proxy(leader.streams, {
+      get(target, prop, receiver) {
+        if (prop !== 'getMessage') return Reflect.get(target, prop, receiver);
+        return async (...args: Parameters<typeof target.getMessage>) => {
+          const answer = await target.getMessage(...args);
+          const hook = beforeAnswer;
+          beforeAnswer = undefined;
+          await hook?.();
+          return answer;
+        };
+      },
+    });
+    const leaderJsm = new Proxy(leader, {
+      get: (target, prop, receiver) => (prop === 'streams' ? streams : Reflect.get(target, prop, receiver)),
+    }) as JetStreamManager;
+    const readerStore = new JetStreamLogStore({ ...store.ctx, leaderJsm });
+    const writerStore = new JetStreamLogStore(store.ctx);
+    try {
+      const reader = await readerStore.open(key, 0);
+      const writer = await writerStore.open(key, 0);
+      assert.equal(reader.nextOffset, 0);
+      let stored = false;
+      beforeAnswer = async () => {
+        await writer.append([rec('k', 'first')], 1000);
+        stored = true;
+      };
+      const r = await reader.read(0, 10, 1000);
+      assert.ok(stored, 'the append landed between the question and the answer');
+      assert.deepEqual(
+        r.records.map((x) => [x.offset, x.data.toString()]),
+        [[0, 'first']],
+      );
+      assert.equal(r.nextOffset, 1);
+      assert.equal(reader.nextOffset, 1);
+      // And the reader appends after it, not over it.
+      assert.deepEqual(await reader.append([rec('k', 'second')], 2000), { firstOffset: 1, timestamp: 2000 });
+      assert.deepEqual(
+        (await readAll(writer)).map((x) => x.data.toString()),
+        ['first', 'second'],
+      );
+    } finally {
+      await readerStore.close();
+      await writerStore.close();
     }
   });
 
