@@ -273,23 +273,24 @@ export async function deregisterConsumer(k: Kinesis, stream: Stream, consumer: C
 
 /**
  * What DeleteStream does about consumers: refuses while there are any, unless told to delete them
- * too. Then they are dropped from the stream document in memory, so the DELETING write that follows
- * carries their removal.
+ * too; then they go in the same write that marks the stream DELETING (withoutConsumers).
  */
-export async function releaseConsumersForDeletion(k: Kinesis, stream: Stream, enforce: boolean): Promise<void> {
+export async function checkConsumersForDeletion(k: Kinesis, stream: Stream, enforce: boolean): Promise<void> {
   if (stream.meta.status === 'DELETING') return;
   const list = await consumersOf(k, stream);
-  if (list.length === 0) return;
-  if (!enforce) {
-    throw new ResourceInUseException(
-      `DeleteStream can’t delete ${k.settings.accountId}:${stream.name} because there are consumers associated ` +
-        `with this data stream. To delete ${stream.name} anyway, set the EnforceConsumerDeletion parameter to true ` +
-        `to force the deletion of all the consumers that are associated with it.`,
-    );
-  }
-  const meta = { ...stream.meta };
-  delete meta.consumers;
-  stream.meta = meta;
+  if (list.length === 0 || enforce) return;
+  throw new ResourceInUseException(
+    `DeleteStream can’t delete ${k.settings.accountId}:${stream.name} because there are consumers associated ` +
+      `with this data stream. To delete ${stream.name} anyway, set the EnforceConsumerDeletion parameter to true ` +
+      `to force the deletion of all the consumers that are associated with it.`,
+  );
+}
+
+/** The stream document without its consumers, written with DELETING (DeleteStream deletes them with it). */
+export function withoutConsumers(meta: StreamMeta): StreamMeta {
+  const next = { ...meta };
+  delete next.consumers;
+  return next;
 }
 
 /** The consumer as it stands now: due transitions applied, undefined once it is gone. */

@@ -356,10 +356,14 @@ export class Kinesis {
     }
   }
 
-  async deleteStream(stream: Stream): Promise<void> {
+  /**
+   * Starts a stream's deletion. `finalize` may change the document written with DELETING (the
+   * stream's consumers go in the same write, so no reader sees the stream ACTIVE without them).
+   */
+  async deleteStream(stream: Stream, finalize: (meta: StreamMeta) => StreamMeta = (meta) => meta): Promise<void> {
     if (stream.meta.status === 'DELETING') return;
     const until = this.now + this.settings.deleteStreamDelayMs;
-    await this.write(stream, (meta) => (meta.status === 'DELETING' ? undefined : { ...meta, status: 'DELETING', statusUntil: until }));
+    await this.write(stream, (meta) => (meta.status === 'DELETING' ? undefined : finalize({ ...meta, status: 'DELETING', statusUntil: until })));
     if (this.settings.deleteStreamDelayMs <= 0) await this.settle(stream);
   }
 

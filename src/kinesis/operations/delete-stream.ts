@@ -1,4 +1,4 @@
-import { releaseConsumersForDeletion } from '../consumers.js';
+import { checkConsumersForDeletion, withoutConsumers } from '../consumers.js';
 import type { StreamRef } from '../service.js';
 import { defineOperation } from './operation.js';
 
@@ -8,8 +8,8 @@ interface Input extends StreamRef {
 
 export const deleteStream = defineOperation<Input, void>('DeleteStream', async (k, input) => {
   const stream = await k.resolve(input);
-  await releaseConsumersForDeletion(k, stream, input.EnforceConsumerDeletion === true);
-  await k.deleteStream(stream);
+  await checkConsumersForDeletion(k, stream, input.EnforceConsumerDeletion === true);
+  await k.deleteStream(stream, withoutConsumers);
   k.fanOut.streamChanged(stream.key);
   return undefined;
 });
