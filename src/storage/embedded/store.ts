@@ -30,16 +30,13 @@ export class EmbeddedLogStore implements LogStore {
   }
 
   open(streamKey: string, shardIndex: number): Promise<EmbeddedShardLog> {
-    if (!Number.isSafeInteger(shardIndex) || shardIndex < 0) {
-      return Promise.reject(new RangeError(`shard index ${shardIndex} is not a non-negative integer`));
-    }
     let stream: string;
+    let key: string;
     try {
-      stream = streamDirName(streamKey);
+      ({ stream, key } = shardKey(streamKey, shardIndex));
     } catch (err) {
       return Promise.reject(err);
     }
-    const key = `${stream}/${shardIndex}`;
     const existing = this.logs.get(key);
     if (existing) return existing;
     const before = [this.drops.get(stream), this.shardDrops.get(key), this.closings.get(key)];
@@ -83,16 +80,13 @@ export class EmbeddedLogStore implements LogStore {
    * An open of the shard that comes later waits for the drop, and then starts an empty log.
    */
   dropShard(streamKey: string, shardIndex: number): Promise<void> {
-    if (!Number.isSafeInteger(shardIndex) || shardIndex < 0) {
-      return Promise.reject(new RangeError(`shard index ${shardIndex} is not a non-negative integer`));
-    }
     let stream: string;
+    let key: string;
     try {
-      stream = streamDirName(streamKey);
+      ({ stream, key } = shardKey(streamKey, shardIndex));
     } catch (err) {
       return Promise.reject(err);
     }
-    const key = `${stream}/${shardIndex}`;
     // Opens from now on get a new log, after the drop, not the one being dropped.
     const opening = this.logs.get(key);
     if (opening) this.logs.delete(key);
@@ -136,4 +130,11 @@ function checkOptions(options: LogOptions): void {
   }
   if (!(options.segmentBytes > 0)) throw new RangeError('segmentBytes must be positive');
   if (!(options.segmentMaxAgeMs > 0)) throw new RangeError('segmentMaxAgeMs must be positive');
+}
+
+/** The directory name of a stream and the key of one of its shards; throws on an invalid shard index. */
+function shardKey(streamKey: string, shardIndex: number): { stream: string; key: string } {
+  if (!Number.isSafeInteger(shardIndex) || shardIndex < 0) throw new RangeError(`shard index ${shardIndex} is not a non-negative integer`);
+  const stream = streamDirName(streamKey);
+  return { stream, key: `${stream}/${shardIndex}` };
 }
