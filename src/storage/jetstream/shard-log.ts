@@ -332,30 +332,7 @@ export class JetStreamShardLog implements ShardLog {
       h.set(HEADER_COUNT, String(count));
       h.set(HEADER_FIRST_TS, String(entry.firstTs));
       h.set(HEADER_LAST_TS, String(entry.lastTs));
-      const payload = encodeMessage(stamped);
-      const msgID = randomUUID();
-      let seq: number | undefined;
-      for (let lost = 0; seq === undefined; lost++) {
-        try {
-          const ack = await this.ctx.js.publish(this.subject, payload, {
-            headers: h,
-            msgID,
-            expect: { lastSequence: this.lastSeq },
-            timeout: this.ctx.publishTimeoutMs,
-          });
-          seq = ack.seq;
-        } catch (err) {
-          if (err instanceof JetStreamApiError && err.code === WRONG_LAST_SEQUENCE) break;
-          if (err instanceof JetStreamApiError || lost >= MAX_LOST_ACK_RETRIES) throw err;
-          // Nobody takes the subject: the stream was deleted (the Kinesis stream with it, by
-          // another node), or it is electing a leader.
-          if (isNoResponders(err) && (await this.deleted())) throw new ShardDeletedError(`shard ${this.name} was deleted`);
-          this.stats.resends++;
-          // No answer: the message may or may not be stored; the same id makes a resend safe.
-          // Without a leader (an election) there may be no responder at all: give it a moment.
-          if (!isTimeout(err)) await pause(lost);
-        }
-      }
+      const seq = await this.publishAfterLast(encodeMessage(stamped), h, true);
       if (seq === undefined) {
         this.stats.conflicts++;
         if (conflicts >= MAX_CONFLICT_RETRIES) throw new Error(`shard ${this.name}: too many concurrent appends`);
@@ -403,24 +380,7 @@ export class JetStreamShardLog implements ShardLog {
       h.set(HEADER_FIRST_TS, String(last));
       h.set(HEADER_LAST_TS, String(last));
       h.set(HEADER_SEAL, state);
-      const msgID = randomUUID();
-      let seq: number | undefined;
-      for (let lost = 0; seq === undefined; lost++) {
-        try {
-          const ack = await this.ctx.js.publish(this.subject, new Uint8Array(0), {
-            headers: h,
-            msgID,
-            expect: { lastSequence: this.lastSeq },
-            timeout: this.ctx.publishTimeoutMs,
-          });
-          seq = ack.seq;
-        } catch (err) {
-          if (err instanceof JetStreamApiError && err.code === WRONG_LAST_SEQUENCE) break;
-          if (err instanceof JetStreamApiError || lost >= MAX_LOST_ACK_RETRIES) throw err;
-          this.stats.resends++;
-          if (!isTimeout(err)) await pause(lost);
-        }
-      }
+      const seq = await this.publishAfterLast(new Uint8Array(0), h, false);
       if (seq === undefined) {
         if (conflicts >= MAX_CONFLICT_RETRIES) throw new Error(`shard ${this.name}: too many concurrent appends`);
         await this.refreshTail(true);
@@ -431,6 +391,37 @@ export class JetStreamShardLog implements ShardLog {
       this.sealed = state === 'closed';
       this.announce(seq);
       return;
+    }
+  }
+
+  /**
+   * Publishes one message to follow the newest this log knows (expected last sequence), resending
+   * it under the same message id while acknowledgements are lost; resolves to its sequence, or to
+   * undefined when another writer appended first. With `detectDeleted`, a subject nobody takes
+   * because the shard's stream is gone fails with ShardDeletedError.
+   */
+  private async publishAfterLast(payload: Uint8Array, headers: ReturnType<typeof natsHeaders>, detectDeleted: boolean): Promise<number | undefined> {
+    const msgID = randomUUID();
+    for (let lost = 0; ; lost++) {
+      try {
+        const ack = await this.ctx.js.publish(this.subject, payload, {
+          headers,
+          msgID,
+          expect: { lastSequence: this.lastSeq },
+          timeout: this.ctx.publishTimeoutMs,
+        });
+        return ack.seq;
+      } catch (err) {
+        if (err instanceof JetStreamApiError && err.code === WRONG_LAST_SEQUENCE) return undefined;
+        if (err instanceof JetStreamApiError || lost >= MAX_LOST_ACK_RETRIES) throw err;
+        // Nobody takes the subject: the stream was deleted (the Kinesis stream with it, by
+        // another node), or it is electing a leader.
+        if (detectDeleted && isNoResponders(err) && (await this.deleted())) throw new ShardDeletedError(`shard ${this.name} was deleted`);
+        this.stats.resends++;
+        // No answer: the message may or may not be stored; the same id makes a resend safe.
+        // Without a leader (an election) there may be no responder at all: give it a moment.
+        if (!isTimeout(err)) await pause(lost);
+      }
     }
   }
 
