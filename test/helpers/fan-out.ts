@@ -26,16 +26,57 @@ export async function registerActive(client: KinesisClient, stream: string, name
 }
 
 /**
+ * Something tests wait on: `wake()` on every event and at the end lets `until` look again, and a
+ * timeout says how the event stream had ended, if it had (an exception there is the usual cause).
+ */
+abstract class Waitable {
+  private waiters: Array<() => void> = [];
+
+  protected wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const fn of w) fn();
+  }
+
+  /** How the event stream ended, or undefined while it is open. */
+  protected abstract endNote(): string | undefined;
+
+  /** Waits until `predicate` holds (checked on every event and at the end), at most `ms`. */
+  async until(predicate: () => boolean, ms = 10_000, what = 'condition'): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (!predicate()) {
+      if (Date.now() > deadline) {
+        const end = this.endNote();
+        throw new Error(`timed out waiting for ${what}${end === undefined ? '' : ` (the event stream had ended: ${end})`}`);
+      }
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, Math.max(1, deadline - Date.now()));
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+  }
+}
+
+/**
  * A SubscribeToShard call through the SDK, with its events collected as they arrive. `next()`
  * returns the next SubscribeToShardEvent (bounded wait); the stream's end and errors are kept.
  */
-export class SdkSubscription {
+export class SdkSubscription extends Waitable {
   readonly events: SubscribeToShardEvent[] = [];
   ended = false;
   error: unknown;
-  private waiters: Array<() => void> = [];
   private taken = 0;
   readonly abort = new AbortController();
+
+  protected endNote(): string | undefined {
+    if (!this.ended) return undefined;
+    if (this.error === undefined) return 'cleanly';
+    if (this.error instanceof Error) return `${this.error.name}: ${this.error.message}`;
+    return JSON.stringify(this.error);
+  }
 
   static async open(
     client: KinesisClient,
@@ -67,26 +108,7 @@ export class SdkSubscription {
     }
   }
 
-  private wake(): void {
-    const w = this.waiters;
-    this.waiters = [];
-    for (const fn of w) fn();
-  }
 
-  /** Waits until `predicate` holds (checked on every event and at the end), at most `ms`. */
-  async until(predicate: () => boolean, ms = 10_000, what = 'condition'): Promise<void> {
-    const deadline = Date.now() + ms;
-    while (!predicate()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, Math.max(1, deadline - Date.now()));
-        this.waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
-  }
 
   /** The next event not yet taken. */
   async next(ms = 10_000): Promise<SubscribeToShardEvent> {
@@ -115,7 +137,7 @@ export class SdkSubscription {
 }
 
 /** A SubscribeToShard call over raw HTTP/2 (h2c), with the response decoded message by message. */
-export class RawSubscription {
+export class RawSubscription extends Waitable {
   status = 0;
   headers: http2.IncomingHttpHeaders = {};
   readonly messages: DecodedMessage[] = [];
@@ -123,15 +145,19 @@ export class RawSubscription {
   ended = false;
   closed = false;
   private readonly reader = new MessageReader();
-  private waiters: Array<() => void> = [];
   private readonly parsed: Array<Record<string, any>> = [];
   private parsedUpTo = 0;
+
+  protected endNote(): string | undefined {
+    return this.ended || this.closed ? `HTTP ${this.status}, ${this.messages.length} messages` : undefined;
+  }
 
   constructor(
     readonly session: http2.ClientHttp2Session,
     readonly stream: http2.ClientHttp2Stream,
     readonly keepBody: boolean,
   ) {
+    super();
     stream.on('response', (h) => {
       this.status = Number(h[':status']);
       this.headers = h;
@@ -174,25 +200,7 @@ export class RawSubscription {
     return new RawSubscription(session, stream, true);
   }
 
-  private wake(): void {
-    const w = this.waiters;
-    this.waiters = [];
-    for (const fn of w) fn();
-  }
 
-  async until(predicate: () => boolean, ms = 10_000, what = 'condition'): Promise<void> {
-    const deadline = Date.now() + ms;
-    while (!predicate()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, Math.max(1, deadline - Date.now()));
-        this.waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
-  }
 
   /** Payloads of SubscribeToShardEvent messages, parsed as JSON (each message once). */
   jsonEvents(): Array<Record<string, any>> {
