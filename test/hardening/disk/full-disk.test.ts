@@ -13,7 +13,7 @@
 import assert from 'node:assert/strict';
 import { closeSync, openSync, statfsSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { after, describe, it } from 'node:test';
+import { after, describe, it, type TestContext } from 'node:test';
 import { DescribeStreamSummaryCommand, PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { kinesisClient, removeDir, tempDir } from '../../helpers/server.js';
 import { scale } from '../scale.js';
@@ -82,17 +82,27 @@ describe('disk faults', () => {
   const cleanups: (() => void)[] = [];
   after(() => cleanups.reverse().forEach((f) => f()));
 
-  it('a full disk fails writes with InternalFailure, keeps reads, and resumes writes once space returns', async (t) => {
-    const base = tempDir('tributary-full-');
+  /**
+   * A fresh tmpfs of `bytes` (its base directory removed after the suite), or undefined when this
+   * machine cannot mount one: the test is then skipped, except under CI, where it fails.
+   */
+  function tmpfsOrSkip(t: TestContext, prefix: string, bytes: number): string | undefined {
+    const base = tempDir(prefix);
     cleanups.push(() => removeDir(base));
     const unavailable = mountUnavailable(path.join(base, 'probe'));
     if (unavailable) {
       assert.notEqual(process.env.CI, 'true', `CI must be able to mount a tmpfs: ${unavailable}`);
       t.skip(unavailable);
-      return;
+      return undefined;
     }
     const mount = path.join(base, 'mnt');
-    mountTmpfs(mount, scale(24, 128) * MiB);
+    mountTmpfs(mount, bytes);
+    return mount;
+  }
+
+  it('a full disk fails writes with InternalFailure, keeps reads, and resumes writes once space returns', async (t) => {
+    const mount = tmpfsOrSkip(t, 'tributary-full-', scale(24, 128) * MiB);
+    if (mount === undefined) return;
     const dataDir = path.join(mount, 'data');
     const filler = path.join(mount, 'filler');
     const args = ['--fsync', 'always', '--segment-bytes', String(MiB), '--create-stream-ms', '0'];
@@ -173,16 +183,8 @@ describe('disk faults', () => {
   });
 
   it('retention frees space on a full disk: expired segments go even when the trim point cannot be written', async (t) => {
-    const base = tempDir('tributary-full-aging-');
-    cleanups.push(() => removeDir(base));
-    const unavailable = mountUnavailable(path.join(base, 'probe'));
-    if (unavailable) {
-      assert.notEqual(process.env.CI, 'true', `CI must be able to mount a tmpfs: ${unavailable}`);
-      t.skip(unavailable);
-      return;
-    }
-    const mount = path.join(base, 'mnt');
-    mountTmpfs(mount, scale(16, 64) * MiB);
+    const mount = tmpfsOrSkip(t, 'tributary-full-aging-', scale(16, 64) * MiB);
+    if (mount === undefined) return;
     const dataDir = path.join(mount, 'data');
     const args = ['--fsync', 'always', '--segment-bytes', String(256 * 1024), '--create-stream-ms', '0'];
     // A day and an hour later: past the default retention of 24 hours.
