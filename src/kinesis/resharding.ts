@@ -33,7 +33,7 @@ import {
   type ReshardPlan,
   type ShardRange,
 } from './reshard-plan.js';
-import { isSealable, type Kinesis, type StreamRef } from './service.js';
+import type { Kinesis, StreamRef } from './service.js';
 import { shardIdOf, shardIndexOf, type Shard } from './shard.js';
 import { sealShards } from './shard-writes.js';
 import { changeStream, requireStatus } from './stream-state.js';
@@ -388,7 +388,7 @@ export async function applyPlan(
 }
 
 /**
- * Seals the logs that can be sealed for every writer (see SealableLog), and moves each shard's
+ * Seals the logs that can be sealed for every writer (ShardLog.sealing), and moves each shard's
  * end up to where the seal landed: appends made through other nodes before it count. Returns the
  * indexes sealed.
  */
@@ -397,10 +397,10 @@ async function sealLogs(k: Kinesis, stream: Stream, indexes: readonly number[], 
   for (const index of indexes) {
     const shard = stream.shard(index);
     if (!shard) continue;
-    const log = await k.log(stream, shard);
-    if (!isSealable(log)) continue;
+    const sealing = (await k.log(stream, shard)).sealing;
+    if (!sealing) continue;
     try {
-      ends.set(index, Math.max(ends.get(index) ?? 0, await log.seal()));
+      ends.set(index, Math.max(ends.get(index) ?? 0, await sealing.seal()));
       sealed.push(index);
     } catch (err) {
       await unsealLogs(k, stream, sealed);
@@ -414,8 +414,8 @@ async function sealLogs(k: Kinesis, stream: Stream, indexes: readonly number[], 
 async function unsealLogs(k: Kinesis, stream: Stream, indexes: readonly number[]): Promise<void> {
   for (const index of indexes) {
     const shard = stream.shard(index);
-    const log = shard && (await k.log(stream, shard));
-    if (log && isSealable(log)) await log.unseal().catch(() => undefined);
+    const sealing = shard && (await k.log(stream, shard)).sealing;
+    if (sealing) await sealing.unseal().catch(() => undefined);
   }
 }
 

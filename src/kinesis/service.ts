@@ -9,7 +9,7 @@ import {
   type StreamMeta,
   type StreamMode,
 } from '../storage/catalog.js';
-import type { AppendResult, LogStore, RecordInput, ShardLog } from '../storage/types.js';
+import { ShardDeletedError, ShardSealedError, type LogStore, type ShardLog } from '../storage/types.js';
 import type { Clock } from '../util/clock.js';
 import { MetricsRecorder } from '../metrics/recorder.js';
 import { metricsStoreFor } from '../metrics/store.js';
@@ -54,17 +54,6 @@ export interface CreateStreamParams {
  */
 export interface BackgroundLease {
   readonly held: boolean;
-}
-
-/** A shard log that can be closed to appends from every writer (the JetStream engine's). */
-export interface SealableLog extends ShardLog {
-  /** Closes the shard to appends everywhere; resolves to its end offset. */
-  seal(): Promise<number>;
-  unseal(): Promise<void>;
-}
-
-export function isSealable(log: ShardLog): log is SealableLog {
-  return typeof (log as Partial<SealableLog>).seal === 'function';
 }
 
 /** How long an append that met a shard sealed elsewhere waits for the catalog to close it. */
@@ -454,52 +443,27 @@ export class Kinesis {
     }
     if (!shard.log) {
       const log = await this.logs.open(stream.key, shard.index);
-      shard.log ??= isSealable(log) ? this.sealAware(stream, shard.index, log) : log;
+      shard.log ??= log;
     }
     return shard.log;
   }
 
   /**
-   * A log whose shard another node may seal (resharding there): an append that meets the seal
-   * waits until this node's view has the shard closed and then resolves to undefined, which the
-   * write path (shard-writes.ts) takes as "closed meanwhile, route the records again". An append
-   * to a shard whose stream another node deleted is answered as AWS answers for a missing stream.
+   * What becomes of an append the engine refused. One to a shard that another node sealed
+   * (resharding there) waits until this node's view has the shard closed and resolves to
+   * undefined: the write path routes the records again. One to a shard whose stream another node
+   * deleted is answered as AWS answers for a missing stream. Anything else is rethrown.
    */
-  private sealAware(stream: Stream, index: number, log: SealableLog): SealableLog {
-    const append = async (records: readonly RecordInput[], timestamp: number): Promise<AppendResult> => {
-      try {
-        return await log.append(records, timestamp);
-      } catch (err) {
-        if (err instanceof Error && err.name === 'ShardDeletedError') {
-          // Another node deleted the stream; this node's view had not caught up yet.
-          await this.refresh(stream);
-          if (this.byKey.get(stream.key) !== stream || stream.meta.status === 'DELETING') throw this.notFound(stream.name);
-          throw err;
-        }
-        if (!(err instanceof Error && err.name === 'ShardSealedError')) throw err;
-        await this.awaitClosed(stream, index);
-        return undefined as unknown as AppendResult;
-      }
-    };
-    return {
-      get nextOffset() {
-        return log.nextOffset;
-      },
-      get startOffset() {
-        return log.startOffset;
-      },
-      get lastTimestamp() {
-        return log.lastTimestamp;
-      },
-      append,
-      read: (from, max, bytes) => log.read(from, max, bytes),
-      offsetAtTimestamp: (t) => log.offsetAtTimestamp(t),
-      timestampAt: (o) => log.timestampAt(o),
-      trim: (before) => log.trim(before),
-      close: () => log.close(),
-      seal: () => log.seal(),
-      unseal: () => log.unseal(),
-    };
+  async appendRefused(stream: Stream, index: number, err: unknown): Promise<undefined> {
+    if (err instanceof ShardDeletedError) {
+      // Another node deleted the stream; this node's view had not caught up yet.
+      await this.refresh(stream);
+      if (this.byKey.get(stream.key) !== stream || stream.meta.status === 'DELETING') throw this.notFound(stream.name);
+      throw err;
+    }
+    if (!(err instanceof ShardSealedError)) throw err;
+    await this.awaitClosed(stream, index);
+    return undefined;
   }
 
   private async awaitClosed(stream: Stream, index: number): Promise<void> {

@@ -66,7 +66,7 @@ export async function appendToShard(
     return undefined;
   }
   if (deleting(stream)) throw k.notFound(stream.name);
-  const appended = log.append(records, now);
+  const appended = log.append(records, now).catch((err: unknown) => k.appendRefused(stream, shard.index, err));
   state.last = appended;
   if (stream.meta.mode === 'ON_DEMAND') recordWrite(k, stream, shard.index, records, now);
   return appended;

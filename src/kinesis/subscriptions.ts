@@ -84,15 +84,6 @@ export interface FanOutStats {
   gates: number;
 }
 
-/** A log store that announces appends made by any node (the JetStream engine). */
-interface AppendWatcher {
-  watchAppends(streamKey: string, shardIndex: number, onAppend: () => void): () => void;
-}
-
-function appendWatcher(logs: unknown): AppendWatcher | undefined {
-  return typeof (logs as Partial<AppendWatcher>).watchAppends === 'function' ? (logs as AppendWatcher) : undefined;
-}
-
 export class FanOut {
   /** stream key → shard index → live subscriptions */
   private readonly byShard = new Map<string, Map<number, Set<Subscription>>>();
@@ -174,7 +165,7 @@ export class FanOut {
     let subs = shards.get(params.shard.index);
     if (subs === undefined) {
       shards.set(params.shard.index, (subs = new Set()));
-      const watcher = appendWatcher(this.k.logs);
+      const watcher = this.k.logs.appendWatch;
       if (watcher) {
         const streamKey = params.stream.key;
         const index = params.shard.index;

@@ -5,7 +5,10 @@
  * shard has offset 0, the next 1, and so on, without gaps. The service turns offsets into AWS
  * sequence numbers and back; the engine never sees sequence numbers.
  *
- * Two engines implement these: embedded (segment files on local disk) and, later, jetstream.
+ * Two engines implement these: embedded (segment files on local disk) and jetstream (a NATS
+ * JetStream cluster). What only some engines can do is declared as optional typed members
+ * (`ShardLog.sealing`, `LogStore.appendWatch`), and the errors the service reacts to are the
+ * classes at the end of this file: callers test members and use `instanceof`, never names.
  */
 
 /** A record as the service hands it to the log. */
@@ -88,6 +91,28 @@ export interface ShardLog {
   trim(before: number): Promise<void>;
   /** Flushes, fsyncs and closes the files. */
   close(): Promise<void>;
+  /**
+   * Present when several writers (the nodes of a cluster) share the log: closing it to appends
+   * from all of them. Absent on an engine with one writer, where the service's own gate suffices.
+   */
+  readonly sealing?: LogSealing;
+}
+
+/** Closing a shared log to appends from every writer (see ShardLog.sealing). */
+export interface LogSealing {
+  /**
+   * Closes the log to appends everywhere; resolves to its end offset. An append that meets the
+   * seal fails with ShardSealedError.
+   */
+  seal(): Promise<number>;
+  /** Opens it again (a reshard that was abandoned). */
+  unseal(): Promise<void>;
+}
+
+/** Being told of appends that other writers made (see LogStore.appendWatch). */
+export interface AppendWatch {
+  /** Calls `onAppend` after each append to the shard by any writer, until the returned function is called. */
+  watchAppends(streamKey: string, shardIndex: number, onAppend: () => void): () => void;
 }
 
 export interface LogStore {
@@ -102,4 +127,16 @@ export interface LogStore {
   dropShard(streamKey: string, shardIndex: number): Promise<void>;
   /** Closes every open log. */
   close(): Promise<void>;
+  /** Present when appends can come from other processes (a shared engine), so that followers hear of them. */
+  readonly appendWatch?: AppendWatch;
+}
+
+/** An append reached a shard that a seal closed (LogSealing.seal). Nothing was written. */
+export class ShardSealedError extends Error {
+  override name = 'ShardSealedError';
+}
+
+/** An append reached a shard whose log another writer deleted (its stream was deleted). Nothing was written. */
+export class ShardDeletedError extends Error {
+  override name = 'ShardDeletedError';
 }

@@ -32,7 +32,16 @@
 import { randomUUID } from 'node:crypto';
 import { DiscardPolicy, JetStreamApiError, RetentionPolicy, StorageType, type StoredMsg } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/transport-node';
-import type { AppendResult, ReadResult, RecordInput, ShardLog, StoredRecord } from '../types.js';
+import {
+  ShardDeletedError,
+  ShardSealedError,
+  type AppendResult,
+  type LogSealing,
+  type ReadResult,
+  type RecordInput,
+  type ShardLog,
+  type StoredRecord,
+} from '../types.js';
 import {
   decodeMessage,
   encodedSize,
@@ -91,7 +100,9 @@ export interface JetStreamLogStats {
   resends: number;
 }
 
-export class JetStreamShardLog implements ShardLog {
+export class JetStreamShardLog implements ShardLog, LogSealing {
+  /** Several nodes append to one shard, so resharding closes it to all of them (seal()). */
+  readonly sealing: LogSealing = this;
   readonly stats: JetStreamLogStats = { publishes: 0, conflicts: 0, resends: 0 };
   readonly name: string;
   readonly subject: string;
@@ -608,21 +619,11 @@ function isTimeout(err: unknown): boolean {
   return err instanceof Error && (err.name === 'TimeoutError' || /timeout/i.test(err.message));
 }
 
-/** An append reached a shard whose JetStream stream was deleted (its Kinesis stream was). */
-export class ShardDeletedError extends Error {
-  override name = 'ShardDeletedError';
-}
-
 function isNoResponders(err: unknown): boolean {
   for (let e: unknown = err; e instanceof Error; e = e.cause) {
     if (e.name === 'JetStreamNotEnabled' || /no responders/i.test(e.message)) return true;
   }
   return false;
-}
-
-/** An append reached a shard that a seal marker closed (see seal()). */
-export class ShardSealedError extends Error {
-  override name = 'ShardSealedError';
 }
 
 function entryOf(msg: StoredMsg): Entry {

@@ -10,7 +10,7 @@
 import { JetStreamApiError, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import type { LogStore } from '../types.js';
+import type { AppendWatch, LogStore } from '../types.js';
 import type { JetStreamContext } from './context.js';
 import { appendedSubject, escapeKey, shardStreamName, streamSubjects, trimKey } from './names.js';
 import { JetStreamShardLog } from './shard-log.js';
@@ -85,7 +85,9 @@ export async function createJetStreamLogStore(
   return new JetStreamLogStore(ctx);
 }
 
-export class JetStreamLogStore implements LogStore {
+export class JetStreamLogStore implements LogStore, AppendWatch {
+  /** Other nodes append too: subscribers here follow them (watchAppends). */
+  readonly appendWatch: AppendWatch = this;
   private readonly logs = new Map<string, Promise<JetStreamShardLog>>();
 
   constructor(readonly ctx: JetStreamContext) {}

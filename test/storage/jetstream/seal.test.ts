@@ -8,12 +8,10 @@ import { after, before, describe, test } from 'node:test';
 import {
   connectJetStream,
   createJetStreamLogStore,
-  ShardDeletedError,
-  ShardSealedError,
   type JetStreamConnection,
   type JetStreamLogStore,
 } from '../../../src/storage/jetstream/index.js';
-import type { RecordInput } from '../../../src/storage/types.js';
+import { ShardDeletedError, ShardSealedError, type RecordInput } from '../../../src/storage/types.js';
 import { skipWithoutNats, startNatsServer, type NatsServer } from './nats-server.js';
 
 function rec(data: string): RecordInput {
