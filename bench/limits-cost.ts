@@ -17,6 +17,7 @@ import path from 'node:path';
 import { kinesisOperations } from '../src/kinesis/operations/index.js';
 import { Kinesis } from '../src/kinesis/service.js';
 import { defaultKinesisSettings } from '../src/kinesis/settings.js';
+import { metricsStoreFor } from '../src/metrics/store.js';
 import { SqliteCatalog } from '../src/storage/embedded/catalog.js';
 import { createEmbeddedLogStore } from '../src/storage/embedded/index.js';
 import { systemClock } from '../src/util/clock.js';
@@ -70,7 +71,13 @@ const logs = createEmbeddedLogStore(path.join(dir, 'streams'), {
   segmentMaxAgeMs: 3_600_000,
 });
 const settings = { ...defaultKinesisSettings, createStreamDelayMs: 0, deleteStreamDelayMs: 0, limits };
-const k = new Kinesis(settings as typeof defaultKinesisSettings, catalog, logs, systemClock);
+const k = new Kinesis({
+  settings: settings as typeof defaultKinesisSettings,
+  catalog,
+  logs,
+  clock: systemClock,
+  metricsStore: metricsStoreFor(catalog),
+});
 await k.start();
 await kinesisOperations.get('CreateStream')!.handle(k, { StreamName: 'cost', ShardCount: 4 });
 const putRecords = kinesisOperations.get('PutRecords')!;

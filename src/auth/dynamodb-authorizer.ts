@@ -1,6 +1,4 @@
-import { AccessDeniedException } from '../protocol/errors.js';
-import type { RequestFacts } from './kinesis-authorizer.js';
-import { accessDeniedMessage, evaluate, type RequestContext } from './policy.js';
+import { requestContext, requireAllowed, type RequestFacts } from './request.js';
 
 type Input = Record<string, unknown>;
 
@@ -49,31 +47,8 @@ export function dynamoDbAuthorizer(settings: { region: string; accountId: string
     if (!credential) return;
     const resources = dynamoDbResources(settings, operation, input);
     if (resources === undefined) return;
-    const principalAccount = /^arn:aws[a-z-]*:(?:iam|sts)::(\d{12}):/.exec(credential.principalArn)?.[1] ?? settings.accountId;
-    const keys = new Map<string, string>([
-      ['aws:sourceip', facts.sourceIp],
-      ['aws:currenttime', new Date(facts.now).toISOString().replace(/\.\d{3}Z$/, 'Z')],
-      ['aws:epochtime', String(Math.floor(facts.now / 1000))],
-      ['aws:securetransport', facts.secureTransport ? 'true' : 'false'],
-      ['aws:principalarn', credential.principalArn],
-      ['aws:principalaccount', principalAccount],
-      ['aws:userid', credential.accessKeyId],
-      ['aws:requestedregion', settings.region],
-    ]);
-    if (credential.userName !== undefined) {
-      keys.set('aws:username', credential.userName);
-      keys.set('aws:principaltype', 'User');
-    }
     for (const resource of resources) {
-      const ctx: RequestContext = {
-        action: `dynamodb:${operation}`,
-        resource,
-        principalArn: credential.principalArn,
-        account: principalAccount,
-        keys,
-      };
-      const decision = evaluate(credential.policies, undefined, ctx);
-      if (decision.effect !== 'allow') throw new AccessDeniedException(accessDeniedMessage(ctx, decision));
+      requireAllowed(credential, undefined, requestContext(credential, facts, settings, `dynamodb:${operation}`, resource));
     }
   };
 }

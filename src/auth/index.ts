@@ -1,9 +1,8 @@
 import type { Logger } from 'pino';
 import type { ServeConfig } from '../config.js';
-import type { Kinesis } from '../kinesis/service.js';
 import { loadCredentials } from './credentials.js';
 import { dynamoDbAuthorizer } from './dynamodb-authorizer.js';
-import { kinesisAuthorizer, type RequestFacts } from './kinesis-authorizer.js';
+import type { RequestFacts } from './request.js';
 import { SigV4Verifier } from './sigv4.js';
 
 /** Signing names accepted in credential scopes: Kinesis, and the services served beside it. */
@@ -19,7 +18,6 @@ export interface Auth {
   mode: 'development' | 'verified';
   /** In development mode it checks only that a signature is complete and well formed. */
   verifier: SigV4Verifier;
-  kinesisAuthorizer(k: Kinesis): ((operation: string, input: Record<string, unknown>, facts: RequestFacts) => Promise<void>) | undefined;
   /** Authorizes `dynamodb:<Operation>` by identity policies; undefined in development mode. */
   dynamoDbAuthorizer?: (operation: string, input: Record<string, unknown>, facts: RequestFacts) => Promise<void>;
 }
@@ -33,7 +31,7 @@ export function createAuth(config: Pick<ServeConfig, 'credentials' | 'region' | 
   if (!config.credentials) {
     logger.info({ auth: 'development' }, 'development mode: any well-formed SigV4 signature is accepted, nothing is authorized');
     const verifier = new SigV4Verifier({ region: config.region, services: SIGNING_SERVICES, skewMs: CLOCK_SKEW_MS });
-    return { mode: 'development', verifier, kinesisAuthorizer: () => undefined };
+    return { mode: 'development', verifier };
   }
   const credentials = loadCredentials(config.credentials, config.accountId);
   const verifier = new SigV4Verifier({
@@ -49,7 +47,6 @@ export function createAuth(config: Pick<ServeConfig, 'credentials' | 'region' | 
   return {
     mode: 'verified',
     verifier,
-    kinesisAuthorizer: (k) => kinesisAuthorizer(k),
     dynamoDbAuthorizer: dynamoDbAuthorizer({ region: config.region, accountId: config.accountId }),
   };
 }

@@ -1,5 +1,5 @@
 import { updateSetting } from '../storage/catalog.js';
-import type { Kinesis } from './service.js';
+import type { KinesisContext } from './context.js';
 
 export type CommitmentStatus = 'ENABLED' | 'DISABLED' | 'ENABLED_UNTIL_EARLIEST_ALLOWED_END';
 
@@ -19,7 +19,7 @@ export const MIN_COMMITMENT_MS = 24 * 3_600_000;
  * The commitment as of now. One whose disabling was scheduled is DISABLED once its earliest
  * allowed end has passed.
  */
-export async function currentCommitment(k: Kinesis): Promise<Commitment> {
+export async function currentCommitment(k: KinesisContext): Promise<Commitment> {
   return commitmentAt(await k.catalog.getSetting(SETTING), k.now);
 }
 
@@ -32,11 +32,9 @@ function commitmentAt(text: string | undefined, now: number): Commitment {
 }
 
 /** True while the account's commitment is in force (also while its end is scheduled). */
-export async function commitmentInForce(k: Kinesis): Promise<boolean> {
+export async function commitmentInForce(k: KinesisContext): Promise<boolean> {
   return (await currentCommitment(k)).status !== 'DISABLED';
 }
-
-const queues = new WeakMap<Kinesis, Promise<unknown>>();
 
 /**
  * Asks for the commitment to be ENABLED or DISABLED:
@@ -48,8 +46,8 @@ const queues = new WeakMap<Kinesis, Promise<unknown>>();
  * The setting is written with compare-and-set, so nodes sharing the catalog cannot undo each
  * other's change: the rule runs again on the newer value.
  */
-export function updateCommitment(k: Kinesis, desired: 'ENABLED' | 'DISABLED'): Promise<Commitment> {
-  const run = (queues.get(k) ?? Promise.resolve()).then(async () => {
+export function updateCommitment(k: KinesisContext, desired: 'ENABLED' | 'DISABLED'): Promise<Commitment> {
+  return k.serially('account-settings', async () => {
     const now = k.now;
     let result: Commitment = { status: 'DISABLED' };
     await updateSetting(k.catalog, SETTING, (text) => {
@@ -60,11 +58,6 @@ export function updateCommitment(k: Kinesis, desired: 'ENABLED' | 'DISABLED'): P
     });
     return result;
   });
-  queues.set(
-    k,
-    run.catch(() => undefined),
-  );
-  return run;
 }
 
 function decideCommitment(c: Commitment, desired: 'ENABLED' | 'DISABLED', now: number): Commitment {

@@ -30,7 +30,7 @@ import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } f
 import { AwsError } from '../protocol/errors.js';
 import type { RecordInput, StoredRecord } from '../storage/types.js';
 import { writeEncryption } from './encryption.js';
-import type { Kinesis } from './service.js';
+import type { KinesisContext, RecordCipher } from './context.js';
 import type { Stream } from './stream.js';
 
 export const MASTER_KEY_BYTES = 32;
@@ -48,7 +48,7 @@ export class SealedRecordError extends AwsError {
   }
 }
 
-export class AtRestCipher {
+export class AtRestCipher implements RecordCipher {
   private readonly keys = new Map<string, Buffer>();
 
   constructor(private readonly masterKey: Buffer) {
@@ -112,7 +112,7 @@ export class AtRestCipher {
 
   /** Opens a sealed record in place: partition key and data become the producer's again. */
   open(streamKey: string, shardIndex: number, record: StoredRecord): void {
-    if (opened.has(record)) return;
+    if (record.opened === true) return;
     const env = record.data;
     const fail = (why: string): never => {
       throw new SealedRecordError(`Record at offset ${record.offset} of shard ${shardIndex} cannot be decrypted: ${why}.`);
@@ -136,7 +136,7 @@ export class AtRestCipher {
     const pkBytes = plain.readUInt16BE(0);
     record.partitionKey = plain.toString('utf8', 2, 2 + pkBytes);
     record.data = plain.subarray(2 + pkBytes);
-    opened.add(record);
+    record.opened = true;
   }
 
   /** Opens every sealed record of a read. Returns whether any was sealed. */
@@ -153,37 +153,28 @@ export class AtRestCipher {
   }
 }
 
-/** Records already opened (they keep `sealed: true`, which GetRecords reports as EncryptionType KMS). */
-const opened = new WeakSet<StoredRecord>();
-const ciphers = new WeakMap<Kinesis, AtRestCipher>();
-
-/** Gives a service its cipher. Without one, records are stored as they come (tests of the service alone). */
-export function useAtRestCipher(k: Kinesis, cipher: AtRestCipher): void {
-  ciphers.set(k, cipher);
-}
-
 /** The KeyId used for a record written during StopStreamEncryption's UPDATING period. */
 const DEFAULT_KEY_ID = 'alias/aws/kinesis';
 
 /** The records as the shard's log should store them: sealed while the stream's encryption is on. */
 export function sealForShard(
-  k: Kinesis,
+  k: KinesisContext,
   stream: Stream,
   shardIndex: number,
   records: readonly RecordInput[],
   now: number,
 ): readonly RecordInput[] {
-  const cipher = ciphers.get(k);
+  const cipher = k.cipher;
   if (cipher === undefined || writeEncryption(stream.meta, now) !== 'KMS') return records;
   return cipher.sealAll(stream.key, shardIndex, stream.meta.keyId ?? DEFAULT_KEY_ID, records, now);
 }
 
 /** Opens the sealed records of a read in place; fails loudly on any that does not authenticate. */
-export function openRecords(k: Kinesis, streamKey: string, shardIndex: number, records: readonly StoredRecord[]): void {
+export function openRecords(k: KinesisContext, streamKey: string, shardIndex: number, records: readonly StoredRecord[]): void {
   let sealed = false;
   for (let i = 0; i < records.length && !sealed; i++) sealed = records[i]!.sealed === true;
   if (!sealed) return;
-  const cipher = ciphers.get(k);
+  const cipher = k.cipher;
   if (cipher === undefined) throw new SealedRecordError('Encrypted records cannot be read: no master key is configured.');
   cipher.openAll(streamKey, shardIndex, records);
 }

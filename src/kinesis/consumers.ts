@@ -5,8 +5,7 @@ import {
   ResourceNotFoundException,
 } from '../protocol/errors.js';
 import type { StreamMeta } from '../storage/catalog.js';
-import type { Resource } from './resources.js';
-import type { Kinesis } from './service.js';
+import type { KinesisContext } from './context.js';
 import { changeStream } from './stream-state.js';
 import type { Stream } from './stream.js';
 
@@ -73,16 +72,13 @@ export interface ParsedConsumerArn {
 }
 
 /** The parts of a consumer ARN of this account and region, or undefined. */
-export function parseConsumerArn(k: Kinesis, arn: string): ParsedConsumerArn | undefined {
+export function parseConsumerArn(k: KinesisContext, arn: string): ParsedConsumerArn | undefined {
   const m = CONSUMER_ARN.exec(arn);
   if (!m || m[1] !== k.settings.region || m[2] !== k.settings.accountId) return undefined;
   const creationSeconds = Number(m[5]);
   if (!Number.isSafeInteger(creationSeconds)) return undefined;
   return { streamArn: arn.slice(0, arn.indexOf('/consumer/')), streamName: m[3]!, consumerName: m[4]!, creationSeconds };
 }
-
-/** Consumer names recently deregistered, with their ARN second, so a re-registration gets a new ARN. */
-const retired = new WeakMap<Stream, Map<string, number>>();
 
 function hasDueTransition(list: readonly ConsumerMeta[], now: number): boolean {
   for (const c of list) if (c.statusUntil !== undefined && c.statusUntil <= now) return true;
@@ -100,9 +96,7 @@ function settled(stream: Stream, list: readonly ConsumerMeta[], now: number): Co
       delete next.statusUntil;
       out.push(next);
     } else {
-      let names = retired.get(stream);
-      if (!names) retired.set(stream, (names = new Map()));
-      names.set(c.name, Math.floor(c.createdAt / 1000));
+      stream.runtime.retiredConsumers.set(c.name, Math.floor(c.createdAt / 1000));
     }
   }
   return out;
@@ -114,8 +108,8 @@ function settled(stream: Stream, list: readonly ConsumerMeta[], now: number): Co
  * sees what any earlier change wrote. A stream deleted meanwhile is left alone, so that its
  * document is not written back.
  */
-async function changeConsumers<T>(
-  k: Kinesis,
+export async function changeConsumers<T>(
+  k: KinesisContext,
   stream: Stream,
   change: (list: ConsumerMeta[], now: number) => { list?: ConsumerMeta[]; result: T },
 ): Promise<T> {
@@ -139,7 +133,7 @@ async function changeConsumers<T>(
 }
 
 /** The stream's consumers with due transitions applied (and written). */
-export async function consumersOf(k: Kinesis, stream: Stream): Promise<readonly ConsumerMeta[]> {
+export async function consumersOf(k: KinesisContext, stream: Stream): Promise<readonly ConsumerMeta[]> {
   const current = stream.meta.consumers ?? [];
   if (!hasDueTransition(current, k.now)) return current;
   await changeConsumers(k, stream, () => ({ result: undefined }));
@@ -147,17 +141,17 @@ export async function consumersOf(k: Kinesis, stream: Stream): Promise<readonly 
 }
 
 /** Number of consumers registered with the stream (any status), for DescribeStreamSummary. */
-export async function consumerCount(k: Kinesis, stream: Stream): Promise<number> {
+export async function consumerCount(k: KinesisContext, stream: Stream): Promise<number> {
   return (await consumersOf(k, stream)).length;
 }
 
-function notActive(k: Kinesis, stream: Stream) {
+function notActive(k: KinesisContext, stream: Stream) {
   return new ResourceInUseException(
     `Stream ${stream.name} under account ${k.settings.accountId} not ACTIVE, instead in state ${stream.meta.status}`,
   );
 }
 
-export function consumerNotFoundByName(k: Kinesis, streamName: string, consumerName: string) {
+export function consumerNotFoundByName(k: KinesisContext, streamName: string, consumerName: string) {
   return new ResourceNotFoundException(
     `Consumer ${consumerName} under stream ${streamName} under account ${k.settings.accountId} not found.`,
   );
@@ -173,7 +167,7 @@ export interface RegisterParams {
 }
 
 /** Registers a consumer (CREATING); returns it as it was registered. */
-export async function registerConsumer(k: Kinesis, stream: Stream, p: RegisterParams): Promise<ConsumerMeta> {
+export async function registerConsumer(k: KinesisContext, stream: Stream, p: RegisterParams): Promise<ConsumerMeta> {
   const account = k.settings.accountId;
   if (stream.meta.status !== 'ACTIVE' && stream.meta.status !== 'UPDATING') throw notActive(k, stream);
   if (p.tags && Object.keys(p.tags).length > MAX_CONSUMER_TAGS) {
@@ -202,7 +196,7 @@ export async function registerConsumer(k: Kinesis, stream: Stream, p: RegisterPa
     }
     // A consumer registered again under a name that was just deregistered gets a later ARN.
     let createdAt = now;
-    const lastSecond = retired.get(stream)?.get(p.consumerName);
+    const lastSecond = stream.runtime.retiredConsumers.get(p.consumerName);
     if (lastSecond !== undefined && Math.floor(createdAt / 1000) <= lastSecond) createdAt = (lastSecond + 1) * 1000;
     const consumer: ConsumerMeta = {
       name: p.consumerName,
@@ -231,7 +225,7 @@ export interface ResolvedConsumer {
  * The consumer a request names: by ConsumerARN, or by StreamARN and ConsumerName, or by all three
  * when they agree.
  */
-export async function resolveConsumer(k: Kinesis, ref: ConsumerRef): Promise<ResolvedConsumer> {
+export async function resolveConsumer(k: KinesisContext, ref: ConsumerRef): Promise<ResolvedConsumer> {
   const { ConsumerARN: arn, StreamARN: streamArn, ConsumerName: name } = ref;
   if (arn !== undefined) {
     const parsed = parseConsumerArn(k, arn);
@@ -261,7 +255,7 @@ export async function resolveConsumer(k: Kinesis, ref: ConsumerRef): Promise<Res
 }
 
 /** Starts deregistering a consumer (DELETING); its subscriptions end. Deregistering twice is harmless. */
-export async function deregisterConsumer(k: Kinesis, stream: Stream, consumer: ConsumerMeta): Promise<void> {
+export async function deregisterConsumer(k: KinesisContext, stream: Stream, consumer: ConsumerMeta): Promise<void> {
   await changeConsumers(k, stream, (list, now) => {
     const i = list.findIndex((c) => c.name === consumer.name && c.createdAt === consumer.createdAt);
     if (i < 0 || list[i]!.status === 'DELETING') return { result: undefined };
@@ -275,7 +269,7 @@ export async function deregisterConsumer(k: Kinesis, stream: Stream, consumer: C
  * What DeleteStream does about consumers: refuses while there are any, unless told to delete them
  * too; then they go in the same write that marks the stream DELETING (withoutConsumers).
  */
-export async function checkConsumersForDeletion(k: Kinesis, stream: Stream, enforce: boolean): Promise<void> {
+export async function checkConsumersForDeletion(k: KinesisContext, stream: Stream, enforce: boolean): Promise<void> {
   if (stream.meta.status === 'DELETING') return;
   const list = await consumersOf(k, stream);
   if (list.length === 0 || enforce) return;
@@ -294,58 +288,10 @@ export function withoutConsumers(meta: StreamMeta): StreamMeta {
 }
 
 /** The consumer as it stands now: due transitions applied, undefined once it is gone. */
-function currentConsumer(k: Kinesis, stream: Stream, name: string, createdAt: number): ConsumerMeta | undefined {
+export function currentConsumer(k: KinesisContext, stream: Stream, name: string, createdAt: number): ConsumerMeta | undefined {
   const c = stream.meta.consumers?.find((x) => x.name === name && x.createdAt === createdAt);
   if (c === undefined) return undefined;
   const due = c.statusUntil !== undefined && c.statusUntil <= k.now;
   if (due && c.status === 'DELETING') return undefined;
   return due && c.status === 'CREATING' ? { ...c, status: 'ACTIVE' } : c;
-}
-
-/**
- * A registered consumer as a tag and policy Resource (TagResource, UntagResource,
- * ListTagsForResource and the resource-policy operations take consumer ARNs); undefined when the
- * stream has no such consumer. Its tags and policy live in its entry of the stream document.
- */
-export function consumerResource(k: Kinesis, stream: Stream, consumerName: string, createdSeconds: number): Resource | undefined {
-  const found = stream.meta.consumers?.find(
-    (c) => c.name === consumerName && Math.floor(c.createdAt / 1000) === createdSeconds,
-  );
-  if (found === undefined || currentConsumer(k, stream, found.name, found.createdAt) === undefined) return undefined;
-  const { name, createdAt } = found;
-  const now = () => currentConsumer(k, stream, name, createdAt);
-  return {
-    arn: consumerArn(stream, found),
-    label: `consumer ${name}`,
-    stream,
-    tags: () => now()?.tags ?? {},
-    policy: () => now()?.policy,
-    checkChangeable(kinesis) {
-      const c = now();
-      if (c === undefined) throw consumerNotFoundByArn(consumerArn(stream, found));
-      if (c.status !== 'ACTIVE' && c.status !== 'CREATING') {
-        throw new ResourceInUseException(
-          `Consumer ${name} under stream ${stream.name} under account ${kinesis.settings.accountId} not ACTIVE, ` +
-            `instead in state ${c.status}`,
-        );
-      }
-    },
-    async change(kinesis, apply) {
-      await changeConsumers(kinesis, stream, (list) => {
-        const i = list.findIndex((c) => c.name === name && c.createdAt === createdAt);
-        if (i < 0) throw consumerNotFoundByArn(consumerArn(stream, found));
-        const c = list[i]!;
-        const next = apply({ tags: c.tags ?? {}, policy: c.policy });
-        if (next === undefined) return { result: undefined };
-        const entry: ConsumerMeta = { ...c };
-        if (Object.keys(next.tags).length > 0) entry.tags = { ...next.tags };
-        else delete entry.tags;
-        if (next.policy === undefined) delete entry.policy;
-        else entry.policy = next.policy;
-        const out = [...list];
-        out[i] = entry;
-        return { list: out, result: undefined };
-      });
-    },
-  };
 }

@@ -1,6 +1,6 @@
 import { InvalidArgumentException, LimitExceededException } from '../protocol/errors.js';
 import type { StreamMeta } from '../storage/catalog.js';
-import type { Kinesis } from './service.js';
+import type { KinesisContext } from './context.js';
 import { changeStream, requireStatus } from './stream-state.js';
 import type { Stream } from './stream.js';
 
@@ -41,7 +41,7 @@ function keepBounds(bounds: number[]): number[] {
  * are encrypted with the key (which may replace an earlier key). The setting is recorded; the
  * records themselves are stored as before.
  */
-export async function startEncryption(k: Kinesis, stream: Stream, encryptionType: string, keyId: string): Promise<void> {
+export async function startEncryption(k: KinesisContext, stream: Stream, encryptionType: string, keyId: string): Promise<void> {
   checkRequest(encryptionType, keyId);
   requireStatus(k, stream);
   const now = k.now;
@@ -70,7 +70,7 @@ export async function startEncryption(k: Kinesis, stream: Stream, encryptionType
 }
 
 /** StopStreamEncryption: records written once the stream is ACTIVE again are not encrypted. */
-export async function stopEncryption(k: Kinesis, stream: Stream, encryptionType: string, keyId: string): Promise<void> {
+export async function stopEncryption(k: KinesisContext, stream: Stream, encryptionType: string, keyId: string): Promise<void> {
   checkRequest(encryptionType, keyId);
   requireStatus(k, stream);
   const now = k.now;

@@ -1,17 +1,7 @@
-import type { Kinesis } from './service.js';
+import { SHARD_LEVEL_METRICS } from '../metrics/names.js';
+import type { KinesisContext } from './context.js';
 import { changeStream, requireStatus } from './stream-state.js';
 import type { Stream } from './stream.js';
-
-/** The shard-level metrics, in the order AWS lists them; `ALL` stands for all of them. */
-export const SHARD_LEVEL_METRICS = [
-  'IncomingBytes',
-  'IncomingRecords',
-  'OutgoingBytes',
-  'OutgoingRecords',
-  'WriteProvisionedThroughputExceeded',
-  'ReadProvisionedThroughputExceeded',
-  'IteratorAgeMilliseconds',
-] as const;
 
 function expand(names: readonly string[]): Set<string> {
   return new Set(names.includes('ALL') ? SHARD_LEVEL_METRICS : names);
@@ -25,7 +15,7 @@ function inOrder(set: ReadonlySet<string>): string[] {
  * Turns shard-level metrics on (`enable`) or off, and answers with the metrics before the change
  * (Current) and after it (Desired).
  */
-export async function changeMonitoring(k: Kinesis, stream: Stream, names: readonly string[], enable: boolean) {
+export async function changeMonitoring(k: KinesisContext, stream: Stream, names: readonly string[], enable: boolean) {
   requireStatus(k, stream);
   const requested = expand(names);
   let before: string[] = [];

@@ -12,9 +12,8 @@
  */
 import { planMidpointSplits, splittable } from './reshard-plan.js';
 import { applyPlan, exclusive, nextShardIndex, rangeOf, reshardingOf } from './resharding.js';
-import type { Kinesis } from './service.js';
+import type { KinesisContext } from './context.js';
 import type { Shard } from './shard.js';
-import { writeMeters } from './shard-writes.js';
 
 /** A shard's write limits, as AWS documents them. */
 export const SHARD_WRITE_BYTES_PER_SECOND = 1024 * 1024;
@@ -23,12 +22,13 @@ export const SHARD_WRITE_RECORDS_PER_SECOND = 1000;
 export const SPLIT_THRESHOLD = 0.8;
 
 /** Splits the hot shards of every ON_DEMAND stream (see the module comment). */
-export async function autoScale(k: Kinesis): Promise<void> {
-  const streams = writeMeters(k);
+export async function autoScale(k: KinesisContext): Promise<void> {
   let failure: unknown;
-  for (const [stream, meters] of [...streams]) {
-    if (k.byStreamKey(stream.key) !== stream || stream.meta.mode !== 'ON_DEMAND') {
-      streams.delete(stream);
+  for (const stream of [...k.known()]) {
+    const meters = stream.runtime.writeRates;
+    if (meters.size === 0) continue;
+    if (stream.meta.mode !== 'ON_DEMAND') {
+      meters.clear();
       continue;
     }
     const under = reshardingOf(stream);

@@ -4,7 +4,7 @@ import type { AppendResult, RecordInput, StoredRecord } from '../storage/types.j
 import { sealForShard } from './at-rest.js';
 import { HASH_KEY_MAX } from './hash-key.js';
 import type { ShardLimits } from './limits/index.js';
-import type { Kinesis } from './service.js';
+import type { KinesisContext } from './context.js';
 import { hashKeyBytes, type Shard } from './shard.js';
 import { appendToShard } from './shard-writes.js';
 import type { Stream } from './stream.js';
@@ -84,7 +84,7 @@ export function checkRecordSize(stream: Stream, entry: PutEntry, path: string): 
  * marks its entries with the fault (see PutResult) and the other shards' appends stand; errors
  * that concern the request itself (AWS errors: the stream is gone) reject the whole call.
  */
-export async function putEntries(k: Kinesis, stream: Stream, entries: readonly PutEntry[]): Promise<PutResult[]> {
+export async function putEntries(k: KinesisContext, stream: Stream, entries: readonly PutEntry[]): Promise<PutResult[]> {
   const now = k.now;
   const limits = k.limits.enabled ? k.limits : undefined;
   const shardOf: Shard[] = new Array(entries.length);

@@ -33,7 +33,7 @@ import {
   type ReshardPlan,
   type ShardRange,
 } from './reshard-plan.js';
-import type { Kinesis, StreamRef } from './service.js';
+import type { KinesisContext, StreamRef } from './context.js';
 import { shardIdOf, shardIndexOf, type Shard } from './shard.js';
 import { sealShards } from './shard-writes.js';
 import { changeStream, requireStatus } from './stream-state.js';
@@ -61,37 +61,35 @@ export const SHARD_COUNT_UPDATES_PER_DAY = 10;
 export const MAX_SHARDS_PER_STREAM = 10_000;
 
 /** How long a stream stays UPDATING after a resharding or a mode switch. */
-export function updateDelayMs(k: Kinesis): number {
+export function updateDelayMs(k: KinesisContext): number {
   return k.settings.updateStreamDelayMs;
 }
 
 // --- one topology change per stream at a time
 
-const running = new WeakMap<Stream, Promise<unknown>>();
-
 /** The topology change under way on a stream, if any. */
 export function reshardingOf(stream: Stream): Promise<unknown> | undefined {
-  return running.get(stream);
+  return stream.runtime.reshard;
 }
 
 /** Runs `work` after any topology change already under way on the stream. */
 export function exclusive<T>(stream: Stream, work: () => Promise<T>): Promise<T> {
-  const previous = running.get(stream);
+  const previous = stream.runtime.reshard;
   const run = previous ? previous.then(work, work) : work();
   const tail = run.then(
     () => undefined,
     () => undefined,
   );
-  running.set(stream, tail);
+  stream.runtime.reshard = tail;
   void tail.then(() => {
-    if (running.get(stream) === tail) running.delete(stream);
+    if (stream.runtime.reshard === tail) stream.runtime.reshard = undefined;
   });
   return run;
 }
 
 /** The stream must be ACTIVE, and not in the middle of a change of topology. */
-export function requireActive(k: Kinesis, stream: Stream): void {
-  if (running.has(stream)) {
+export function requireActive(k: KinesisContext, stream: Stream): void {
+  if (stream.runtime.reshard !== undefined) {
     throw new ResourceInUseException(
       `Stream ${stream.name} under account ${k.settings.accountId} not ACTIVE, instead in state UPDATING`,
     );
@@ -100,7 +98,7 @@ export function requireActive(k: Kinesis, stream: Stream): void {
 }
 
 /** Resharding operations are for PROVISIONED streams only. */
-export function requireProvisioned(k: Kinesis, stream: Stream): void {
+export function requireProvisioned(k: KinesisContext, stream: Stream): void {
   if (stream.meta.mode === 'ON_DEMAND') {
     throw new ValidationException(
       `Request is invalid. Stream ${stream.name} under account ${k.settings.accountId} is in On-Demand mode.`,
@@ -114,26 +112,26 @@ export function rangeOf(shard: Shard): ShardRange {
   return { index: shard.index, start: BigInt(shard.meta.startingHashKey), end: BigInt(shard.meta.endingHashKey) };
 }
 
-function shardMissing(k: Kinesis, shardId: string, streamName: string) {
+function shardMissing(k: KinesisContext, shardId: string, streamName: string) {
   return new ResourceNotFoundException(
     `Could not find shard ${shardId} in stream ${streamName} under account ${k.settings.accountId}.`,
   );
 }
 
 /** The index a request's shard id names; refused before the stream is even looked up, as AWS does. */
-function parseShardId(k: Kinesis, input: StreamRef, shardId: string): number {
+function parseShardId(k: KinesisContext, input: StreamRef, shardId: string): number {
   const index = shardIndexOf(shardId);
   if (index === undefined) throw shardMissing(k, shardId, k.nameOf(input));
   return index;
 }
 
-function findShard(k: Kinesis, stream: Stream, index: number): Shard {
+function findShard(k: KinesisContext, stream: Stream, index: number): Shard {
   const shard = stream.shard(index);
   if (!shard) throw shardMissing(k, shardIdOf(index), stream.name);
   return shard;
 }
 
-function requireOpen(k: Kinesis, stream: Stream, shard: Shard): void {
+function requireOpen(k: KinesisContext, stream: Stream, shard: Shard): void {
   if (!shard.isOpen) {
     throw new InvalidArgumentException(
       `Shard ${shard.id} in stream ${stream.name} under account ${k.settings.accountId} has already been merged ` +
@@ -143,7 +141,7 @@ function requireOpen(k: Kinesis, stream: Stream, shard: Shard): void {
 }
 
 /** The account's shard quota, counting the open shards a request would add. */
-export function checkShardQuota(k: Kinesis, added: number): void {
+export function checkShardQuota(k: KinesisContext, added: number): void {
   const current = k.openShardCount();
   const limit = k.settings.shardLimit;
   if (added <= 0 || current + added <= limit) return;
@@ -156,7 +154,7 @@ export function checkShardQuota(k: Kinesis, added: number): void {
   );
 }
 
-function checkSplitKey(k: Kinesis, stream: Stream, shard: Shard, key: bigint, keyText: string): void {
+function checkSplitKey(k: KinesisContext, stream: Stream, shard: Shard, key: bigint, keyText: string): void {
   const { start, end } = rangeOf(shard);
   if (key <= start + 1n || key >= end) {
     throw new InvalidArgumentException(
@@ -167,7 +165,7 @@ function checkSplitKey(k: Kinesis, stream: Stream, shard: Shard, key: bigint, ke
   }
 }
 
-function checkAdjacent(k: Kinesis, stream: Stream, a: Shard, b: Shard): void {
+function checkAdjacent(k: KinesisContext, stream: Stream, a: Shard, b: Shard): void {
   if (a.index === b.index || !adjacent(rangeOf(a), rangeOf(b))) {
     throw new InvalidArgumentException(
       `Shards ${a.id} and ${b.id} in stream ${stream.name} under account ${k.settings.accountId} are not an ` +
@@ -187,7 +185,7 @@ export interface SplitShardInput extends StreamRef {
   NewStartingHashKey: string;
 }
 
-export async function splitShard(k: Kinesis, input: SplitShardInput): Promise<void> {
+export async function splitShard(k: KinesisContext, input: SplitShardInput): Promise<void> {
   const index = parseShardId(k, input, input.ShardToSplit);
   const stream = await k.resolve(input);
   requireProvisioned(k, stream);
@@ -203,7 +201,7 @@ export interface MergeShardsInput extends StreamRef {
   AdjacentShardToMerge: string;
 }
 
-export async function mergeShards(k: Kinesis, input: MergeShardsInput): Promise<void> {
+export async function mergeShards(k: KinesisContext, input: MergeShardsInput): Promise<void> {
   const index = parseShardId(k, input, input.ShardToMerge);
   const adjacentIndex = parseShardId(k, input, input.AdjacentShardToMerge);
   const stream = await k.resolve(input);
@@ -228,7 +226,7 @@ export interface UpdateShardCountOutput {
   TargetShardCount: number;
 }
 
-export async function updateShardCount(k: Kinesis, input: UpdateShardCountInput): Promise<UpdateShardCountOutput> {
+export async function updateShardCount(k: KinesisContext, input: UpdateShardCountInput): Promise<UpdateShardCountOutput> {
   const stream = await k.resolve(input);
   requireProvisioned(k, stream);
   requireActive(k, stream);
@@ -270,7 +268,7 @@ export async function updateShardCount(k: Kinesis, input: UpdateShardCountInput)
  * pending; without one, applies it now. `record` adds what the acceptance itself changes.
  */
 async function accept(
-  k: Kinesis,
+  k: KinesisContext,
   stream: Stream,
   pending: PendingReshard,
   record: (meta: StreamMeta) => StreamMeta = (meta) => meta,
@@ -296,7 +294,7 @@ async function accept(
  * Applies the stream's pending resharding, if it has one, as its UPDATING period ends, and makes
  * it ACTIVE. False when there is none (the stream is UPDATING for another reason).
  */
-export async function finishPendingReshard(k: Kinesis, stream: Stream): Promise<boolean> {
+export async function finishPendingReshard(k: KinesisContext, stream: Stream): Promise<boolean> {
   if (!stream.meta.pendingReshard) return false;
   await exclusive(stream, async () => {
     const pending = stream.meta.pendingReshard;
@@ -357,7 +355,7 @@ export function nextShardIndex(meta: StreamMeta): number {
  * it; nothing is written and the shards stay open). True when written.
  */
 export async function applyPlan(
-  k: Kinesis,
+  k: KinesisContext,
   stream: Stream,
   plan: ReshardPlan,
   finish: (meta: StreamMeta) => StreamMeta | undefined,
@@ -392,7 +390,7 @@ export async function applyPlan(
  * end up to where the seal landed: appends made through other nodes before it count. Returns the
  * indexes sealed.
  */
-async function sealLogs(k: Kinesis, stream: Stream, indexes: readonly number[], ends: Map<number, number>): Promise<number[]> {
+async function sealLogs(k: KinesisContext, stream: Stream, indexes: readonly number[], ends: Map<number, number>): Promise<number[]> {
   const sealed: number[] = [];
   for (const index of indexes) {
     const shard = stream.shard(index);
@@ -411,7 +409,7 @@ async function sealLogs(k: Kinesis, stream: Stream, indexes: readonly number[], 
 }
 
 /** Opens sealed logs again (the new topology was not written). */
-async function unsealLogs(k: Kinesis, stream: Stream, indexes: readonly number[]): Promise<void> {
+async function unsealLogs(k: KinesisContext, stream: Stream, indexes: readonly number[]): Promise<void> {
   for (const index of indexes) {
     const shard = stream.shard(index);
     const sealing = shard && (await k.log(stream, shard)).sealing;

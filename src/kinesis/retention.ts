@@ -5,7 +5,7 @@
  * once, and a longer period does not bring back what was already trimmed.
  */
 import { InvalidArgumentException } from '../protocol/errors.js';
-import type { Kinesis, StreamRef } from './service.js';
+import type { KinesisContext, StreamRef } from './context.js';
 import type { Shard } from './shard.js';
 import { changeStream, requireStatus } from './stream-state.js';
 import type { Stream } from './stream.js';
@@ -17,7 +17,7 @@ export interface RetentionInput extends StreamRef {
   RetentionPeriodHours: number;
 }
 
-export async function changeRetention(k: Kinesis, input: RetentionInput, direction: 'increase' | 'decrease'): Promise<void> {
+export async function changeRetention(k: KinesisContext, input: RetentionInput, direction: 'increase' | 'decrease'): Promise<void> {
   const stream = await k.resolve(input);
   const hours = input.RetentionPeriodHours;
   if (hours < MIN_RETENTION_HOURS) {
@@ -66,16 +66,13 @@ export function isExpiredShard(stream: Stream, shard: Shard, now: number): boole
   return m.expiredAt !== undefined || (m.closedAt !== undefined && m.closedAt + stream.retentionMs < now);
 }
 
-/** Shards (`<stream key>\n<index>`) whose logs this process dropped, or found dropped, since it started. */
-const droppedHere = new WeakMap<Kinesis, Set<string>>();
-
 /**
  * Drops the logs of a stream's expired closed shards. The catalog marks each (expiredAt) first, so
  * that no node opens its log again; then its log is closed and deleted. A crash between the two
  * leaves a marked shard whose log may still exist: every process drops the log of each marked shard
  * once, on its first sweep (dropping is idempotent), and never visits the shard after that.
  */
-export async function dropExpiredShards(k: Kinesis, stream: Stream): Promise<void> {
+export async function dropExpiredShards(k: KinesisContext, stream: Stream): Promise<void> {
   const now = k.now;
   const due = stream.shards.some((s) => s.meta.expiredAt === undefined && isExpiredShard(stream, s, now));
   if (due) {
@@ -91,16 +88,14 @@ export async function dropExpiredShards(k: Kinesis, stream: Stream): Promise<voi
       return marked ? { ...meta, shards } : undefined;
     });
   }
-  let done = droppedHere.get(k);
-  if (!done) droppedHere.set(k, (done = new Set()));
+  const done = stream.runtime.droppedShards;
   for (const shard of stream.shards) {
     if (shard.meta.expiredAt === undefined) continue;
-    const id = `${stream.key}\n${shard.index}`;
-    if (done.has(id)) continue;
+    if (done.has(shard.index)) continue;
     const log = shard.log;
     shard.log = undefined;
     await log?.close().catch(() => undefined);
     await k.logs.dropShard(stream.key, shard.index);
-    done.add(id);
+    done.add(shard.index);
   }
 }

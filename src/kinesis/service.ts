@@ -12,7 +12,9 @@ import {
 import { ShardDeletedError, ShardSealedError, type LogStore, type ShardLog } from '../storage/types.js';
 import type { Clock } from '../util/clock.js';
 import { MetricsRecorder } from '../metrics/recorder.js';
-import { metricsStoreFor } from '../metrics/store.js';
+import type { MetricsStore } from '../metrics/store.js';
+import type { ResponseBudget } from '../server/response-budget.js';
+import type { ServiceLogger } from '../util/logger.js';
 import {
   InvalidArgumentException,
   LimitExceededException,
@@ -31,22 +33,10 @@ import { shardNotFound } from './starting-position.js';
 import { Stream } from './stream.js';
 import { FanOut } from './subscriptions.js';
 import type { KinesisSettings } from './settings.js';
+import type { CreateStreamParams, RecordCipher, StreamRef } from './context.js';
+import type { OperationContext } from './operations/context.js';
 
-/** How an operation names a stream: by name, by ARN, or both (which must agree). */
-export interface StreamRef {
-  StreamName?: string;
-  StreamARN?: string;
-}
-
-export interface CreateStreamParams {
-  name: string;
-  shardCount?: number;
-  mode: StreamMode;
-  tags?: Record<string, string>;
-  maxRecordSizeKiB?: number;
-  recordDistribution?: 'USER_PARTITION_KEY' | 'AUTO';
-  warmThroughputMiBps?: number;
-}
+export type { CreateStreamParams, StreamRef } from './context.js';
 
 /**
  * Whether this node runs the background work (due status transitions, on-demand scaling, the
@@ -54,6 +44,26 @@ export interface CreateStreamParams {
  */
 export interface BackgroundLease {
   readonly held: boolean;
+}
+
+/** Everything the Kinesis service is made of; it owns none of these but the state it builds on them. */
+export interface KinesisDeps {
+  settings: KinesisSettings;
+  /** Stream documents, settings and (through metricsStore) metric minutes. Closed by close(). */
+  catalog: Catalog;
+  /** The shards' logs. Closed by close(). */
+  logs: LogStore;
+  clock: Clock;
+  /** Where completed one-minute metrics go (metrics/store.ts). */
+  metricsStore: MetricsStore;
+  /** Encryption at rest; absent, records are stored as they come. */
+  cipher?: RecordCipher;
+  /** Bounds the memory GetRecords responses hold at once; absent, reads are not bounded. */
+  readBudget?: ResponseBudget;
+  /** Held by the node that runs the background work; absent, this process always does. */
+  lease?: BackgroundLease;
+  /** Where storage faults that answers do not carry are reported; absent, they are dropped. */
+  logger?: ServiceLogger;
 }
 
 /** How long an append that met a shard sealed elsewhere waits for the catalog to close it. */
@@ -66,15 +76,17 @@ const STREAM_ARN = /^arn:aws[a-z-]*:kinesis:([^:]*):(\d{12}):stream\/([a-zA-Z0-9
  * their shards. Operations (./operations) call into it; it reads and writes the catalog and the
  * log store through their interfaces only.
  */
-export class Kinesis {
+export class Kinesis implements OperationContext {
   private readonly byName = new Map<string, Stream>();
   private readonly byKey = new Map<string, Stream>();
   /** Streams whose transitional status has a deadline; settled by tick() or on access. */
   private readonly pending = new Set<Stream>();
-  iterators!: IteratorCodec;
+  private iteratorCodec: IteratorCodec | undefined;
   /** Live SubscribeToShard subscriptions (enhanced fan-out). */
   readonly fanOut: FanOut = new FanOut(this);
   private settling = new Map<Stream, Promise<void>>();
+  /** The tail of each lane of serially() work. */
+  private readonly lanes = new Map<string, Promise<unknown>>();
 
   /** Per-shard throughput limits and control-plane call rates. */
   readonly limits: Limits;
@@ -82,14 +94,14 @@ export class Kinesis {
   /** One-minute stream- and shard-level metrics (CloudWatch names). */
   readonly metrics: MetricsRecorder;
 
-  /** Set before start() by a server that shares its catalog with other nodes. */
-  lease: BackgroundLease = { held: true };
-  /**
-   * Told of a storage fault that the answer does not carry as an error (entries of a PutRecords
-   * that fail with InternalFailure while the call succeeds), so that operators see it; the server
-   * logs it.
-   */
-  onFault: (err: unknown, context: Record<string, unknown>) => void = () => {};
+  readonly settings: KinesisSettings;
+  readonly catalog: Catalog;
+  readonly logs: LogStore;
+  readonly clock: Clock;
+  readonly cipher: RecordCipher | undefined;
+  readonly readBudget: ResponseBudget | undefined;
+  readonly lease: BackgroundLease;
+  private readonly logger: ServiceLogger | undefined;
   /** Follows the catalog when other processes write it too. */
   private watch: CatalogWatch | undefined;
   /** Catalog revision of each stream's document as this node last saw it (by stream key). */
@@ -97,31 +109,51 @@ export class Kinesis {
   /** The latest retention trim of each open log, which reads wait for. */
   private readonly trims = new WeakMap<ShardLog, Promise<void>>();
 
-  constructor(
-    readonly settings: KinesisSettings,
-    readonly catalog: Catalog,
-    readonly logs: LogStore,
-    readonly clock: Clock,
-  ) {
+  constructor(deps: KinesisDeps) {
+    const { settings, clock } = deps;
+    this.settings = settings;
+    this.catalog = deps.catalog;
+    this.logs = deps.logs;
+    this.clock = clock;
+    this.cipher = deps.cipher;
+    this.readBudget = deps.readBudget;
+    this.lease = deps.lease ?? { held: true };
+    this.logger = deps.logger;
     this.limits = new Limits(settings.limits, settings.accountId);
     this.metrics = new MetricsRecorder({
       clock,
-      store: metricsStoreFor(catalog),
+      store: deps.metricsStore,
       retentionMinutes: settings.metricsRetentionMinutes,
       keyOf: (name) => this.byName.get(name)?.key,
     });
   }
 
+  /** Signs and checks shard iterators; set by start(). */
+  get iterators(): IteratorCodec {
+    if (!this.iteratorCodec) throw new Error('the Kinesis service was not started');
+    return this.iteratorCodec;
+  }
+
   reportFault(err: unknown, context: Record<string, unknown>): void {
     try {
-      this.onFault(err, context);
+      this.logger?.error({ err, ...context }, 'a shard write failed; its records were answered InternalFailure');
     } catch {
       // Reporting must never change the answer.
     }
   }
 
+  serially<T>(lane: string, work: () => Promise<T>): Promise<T> {
+    const run = (this.lanes.get(lane) ?? Promise.resolve()).then(work);
+    const tail = run.catch(() => undefined);
+    this.lanes.set(lane, tail);
+    void tail.then(() => {
+      if (this.lanes.get(lane) === tail) this.lanes.delete(lane);
+    });
+    return run;
+  }
+
   async start(): Promise<void> {
-    this.iterators = new IteratorCodec(Buffer.from(await this.iteratorSecret(), 'base64'));
+    this.iteratorCodec = new IteratorCodec(Buffer.from(await this.iteratorSecret(), 'base64'));
     if (this.catalog.watchStreams) {
       this.watch = await this.catalog.watchStreams((change) => this.applyChange(change));
       await this.watch.sync();
@@ -153,7 +185,7 @@ export class Kinesis {
   async close(): Promise<void> {
     await this.watch?.stop();
     this.fanOut.close();
-    await Promise.allSettled([...this.settling.values()]);
+    await Promise.allSettled([...this.settling.values(), ...this.lanes.values()]);
     await this.metrics.flush(true);
     await this.logs.close();
     await this.catalog.close();
@@ -213,6 +245,10 @@ export class Kinesis {
     stream = await this.lookup(name);
     if (!readable(stream)) throw this.notFound(name);
     return stream;
+  }
+
+  known(): Iterable<Stream> {
+    return this.byKey.values();
   }
 
   byStreamKey(key: string): Stream | undefined {

@@ -14,25 +14,12 @@
  */
 import type { AppendResult, RecordInput } from '../storage/types.js';
 import { RateMeter } from './rate-meter.js';
-import type { Kinesis } from './service.js';
+import type { KinesisContext } from './context.js';
 import type { Shard } from './shard.js';
-import type { Stream } from './stream.js';
+import type { ShardWriteState, Stream } from './stream.js';
 
-interface WriteState {
-  /** The last append handed to the shard's log. */
-  last?: Promise<unknown>;
-  /** Set while the shard is being closed, and for good once it is. */
-  gate?: Promise<void>;
-}
-
-const states = new WeakMap<Stream, Map<number, WriteState>>();
-
-function stateOf(stream: Stream, index: number): WriteState {
-  let byIndex = states.get(stream);
-  if (!byIndex) {
-    byIndex = new Map();
-    states.set(stream, byIndex);
-  }
+function stateOf(stream: Stream, index: number): ShardWriteState {
+  const byIndex = stream.runtime.writes;
   let state = byIndex.get(index);
   if (!state) {
     state = {};
@@ -50,7 +37,7 @@ function deleting(stream: Stream): boolean {
  * closed (or began closing) after the records were routed to it: the caller routes them again.
  */
 export async function appendToShard(
-  k: Kinesis,
+  k: KinesisContext,
   stream: Stream,
   shard: Shard,
   records: readonly RecordInput[],
@@ -68,7 +55,7 @@ export async function appendToShard(
   if (deleting(stream)) throw k.notFound(stream.name);
   const appended = log.append(records, now).catch((err: unknown) => k.appendRefused(stream, shard.index, err));
   state.last = appended;
-  if (stream.meta.mode === 'ON_DEMAND') recordWrite(k, stream, shard.index, records, now);
+  if (stream.meta.mode === 'ON_DEMAND') recordWrite(stream, shard.index, records, now);
   return appended;
 }
 
@@ -81,7 +68,7 @@ export interface Seal {
 }
 
 /** Shuts the shards to writes and waits for their appends in flight; see the module comment. */
-export async function sealShards(k: Kinesis, stream: Stream, indexes: readonly number[]): Promise<Seal> {
+export async function sealShards(k: KinesisContext, stream: Stream, indexes: readonly number[]): Promise<Seal> {
   let open!: () => void;
   const gate = new Promise<void>((resolve) => (open = resolve));
   const sealed = indexes.map((index) => stateOf(stream, index));
@@ -108,26 +95,9 @@ export async function sealShards(k: Kinesis, stream: Stream, indexes: readonly n
 /** Whole seconds of clock time over which a shard's write rate is averaged. */
 export const WRITE_RATE_WINDOW_SECONDS = 60;
 
-const meters = new WeakMap<Kinesis, Map<Stream, Map<number, RateMeter>>>();
-
-/** The write-rate meters of every stream that took ON_DEMAND writes, by shard index. */
-export function writeMeters(k: Kinesis): Map<Stream, Map<number, RateMeter>> {
-  let byStream = meters.get(k);
-  if (!byStream) {
-    byStream = new Map();
-    meters.set(k, byStream);
-  }
-  return byStream;
-}
-
-/** Counts an append against its shard's write rate: data plus partition key (in characters). */
-function recordWrite(k: Kinesis, stream: Stream, index: number, records: readonly RecordInput[], now: number): void {
-  const byStream = writeMeters(k);
-  let byIndex = byStream.get(stream);
-  if (!byIndex) {
-    byIndex = new Map();
-    byStream.set(stream, byIndex);
-  }
+/** Counts an append against its shard's write rate (stream.runtime.writeRates): data plus partition key (in characters). */
+function recordWrite(stream: Stream, index: number, records: readonly RecordInput[], now: number): void {
+  const byIndex = stream.runtime.writeRates;
   let meter = byIndex.get(index);
   if (!meter) {
     meter = new RateMeter(WRITE_RATE_WINDOW_SECONDS, now);

@@ -31,6 +31,11 @@ export class Shard {
   log: ShardLog | undefined;
   /** Clock time of the last retention trim of this shard's log. */
   lastTrimAt = -Infinity;
+  /**
+   * Average bytes of the records GetRecords last read from this shard, so that a read asks the
+   * response budget for about what it will need (operations/get-records.ts).
+   */
+  readSizeHint: number | undefined;
 
   constructor(readonly meta: ShardMeta) {
     this.id = shardIdOf(meta.index);

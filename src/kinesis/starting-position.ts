@@ -1,7 +1,7 @@
 import { InvalidArgumentException, ResourceNotFoundException } from '../protocol/errors.js';
 import type { ShardLog } from '../storage/types.js';
 import { decodeSequenceNumber, offsetFor } from './sequence-number.js';
-import type { Kinesis } from './service.js';
+import type { KinesisContext } from './context.js';
 import { shardIdOf, type Shard } from './shard.js';
 import type { Stream } from './stream.js';
 
@@ -14,7 +14,7 @@ export interface StartingPosition {
   timestamp?: Date;
 }
 
-export function shardNotFound(k: Kinesis, shardId: string, streamName: string) {
+export function shardNotFound(k: KinesisContext, shardId: string, streamName: string) {
   return new ResourceNotFoundException(
     `Shard ${shardId} in stream ${streamName} under account ${k.settings.accountId} does not exist`,
   );
@@ -46,7 +46,7 @@ export function checkPositionArguments(pos: StartingPosition): void {
  * caller in AWS's messages.
  */
 export async function startingOffset(
-  k: Kinesis,
+  k: KinesisContext,
   stream: Stream,
   shard: Shard,
   log: ShardLog,

@@ -7,7 +7,7 @@
 import { InvalidArgumentException, LimitExceededException } from '../protocol/errors.js';
 import type { StreamMeta, StreamMode } from '../storage/catalog.js';
 import { exclusive, requireActive, updateDelayMs } from './resharding.js';
-import type { Kinesis } from './service.js';
+import type { KinesisContext } from './context.js';
 import { changeStream, requireStatus } from './stream-state.js';
 
 declare module '../storage/catalog.js' {
@@ -31,7 +31,7 @@ function recentSwitches(meta: StreamMeta, now: number): number[] {
   return (meta.modeSwitches ?? []).filter((t) => t > now - DAY_MS);
 }
 
-export async function updateStreamMode(k: Kinesis, input: UpdateStreamModeInput): Promise<void> {
+export async function updateStreamMode(k: KinesisContext, input: UpdateStreamModeInput): Promise<void> {
   const stream = await k.resolve({ StreamARN: input.StreamARN });
   const account = k.settings.accountId;
   const mode = input.StreamModeDetails.StreamMode;

@@ -1,21 +1,19 @@
 import { ResourceInUseException } from '../protocol/errors.js';
 import type { StreamMeta, StreamStatus } from '../storage/catalog.js';
-import type { Kinesis } from './service.js';
+import type { KinesisContext } from './context.js';
 import type { Stream } from './stream.js';
 
 /**
  * Refuses an operation on a stream whose status is not one of `allowed` (ACTIVE unless given),
  * with AWS's ResourceInUseException.
  */
-export function requireStatus(k: Kinesis, stream: Stream, ...allowed: StreamStatus[]): void {
+export function requireStatus(k: KinesisContext, stream: Stream, ...allowed: StreamStatus[]): void {
   const status = stream.meta.status;
   if (allowed.length === 0 ? status === 'ACTIVE' : allowed.includes(status)) return;
   throw new ResourceInUseException(
     `Stream ${stream.name} under account ${k.settings.accountId} not ACTIVE, instead in state ${status}`,
   );
 }
-
-const queues = new WeakMap<Stream, Promise<unknown>>();
 
 /**
  * Changes a stream's catalog document: `change` gets the current document and returns the new
@@ -25,22 +23,18 @@ const queues = new WeakMap<Stream, Promise<unknown>>();
  * one at a time, so that they do not race each other for the same revision.
  */
 export function changeStream(
-  k: Kinesis,
+  k: KinesisContext,
   stream: Stream,
   change: (meta: StreamMeta) => StreamMeta | undefined,
 ): Promise<StreamMeta> {
-  const previous = queues.get(stream) ?? Promise.resolve();
-  const run = previous.then(
+  const run = stream.runtime.changes.then(
     () => apply(k, stream, change),
     () => apply(k, stream, change),
   );
-  queues.set(
-    stream,
-    run.catch(() => undefined),
-  );
+  stream.runtime.changes = run.catch(() => undefined);
   return run;
 }
 
-function apply(k: Kinesis, stream: Stream, change: (meta: StreamMeta) => StreamMeta | undefined): Promise<StreamMeta> {
+function apply(k: KinesisContext, stream: Stream, change: (meta: StreamMeta) => StreamMeta | undefined): Promise<StreamMeta> {
   return k.write(stream, change);
 }

@@ -3,7 +3,7 @@ import { eventMessage, exceptionMessage, type EventSink } from '../protocol/even
 import type { ConsumerMeta } from './consumers.js';
 import { openRecords } from './at-rest.js';
 import { toRecordOutput } from './records.js';
-import type { Kinesis } from './service.js';
+import type { KinesisContext } from './context.js';
 import { shardIdOf, type Shard } from './shard.js';
 import type { Stream } from './stream.js';
 import type { ShardLog } from '../storage/types.js';
@@ -94,7 +94,7 @@ export class FanOut {
   /** Timers currently held by subscriptions. */
   timers = 0;
 
-  constructor(readonly k: Kinesis) {}
+  constructor(readonly k: KinesisContext) {}
 
   /** Number of open subscriptions. */
   get count(): number {
@@ -219,7 +219,7 @@ type EndReason =
 export class Subscription {
   readonly streamKey: string;
   readonly shardIndex: number;
-  private readonly k: Kinesis;
+  private readonly k: KinesisContext;
   private readonly streamName: string;
   private readonly consumerName: string;
   private readonly consumerCreatedAt: number;

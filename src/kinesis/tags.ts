@@ -1,6 +1,6 @@
 import { InvalidArgumentException } from '../protocol/errors.js';
 import type { Resource } from './resources.js';
-import type { Kinesis } from './service.js';
+import type { KinesisContext } from './context.js';
 
 /** The most tags a stream or consumer may carry (the model lets one request name up to 200). */
 export const MAX_TAGS = 50;
@@ -14,14 +14,14 @@ const TAG_TEXT = /^[\p{L}\p{N}\p{Zs}_./=+\-%@:]*$/u;
 
 type Action = 'add tags to' | 'remove tags from';
 
-function failed(k: Kinesis, resource: Resource, action: Action, reason: string) {
+function failed(k: KinesisContext, resource: Resource, action: Action, reason: string) {
   return new InvalidArgumentException(
     `Failed to ${action} ${resource.label} under account ${k.settings.accountId} because ${reason}.`,
   );
 }
 
 /** Checks the characters of tag keys and values, with AWS's two messages. */
-function checkCharacters(k: Kinesis, resource: Resource, action: Action, texts: readonly string[]): void {
+function checkCharacters(k: KinesisContext, resource: Resource, action: Action, texts: readonly string[]): void {
   if (texts.some((t) => !TAG_TEXT.test(t))) {
     throw new InvalidArgumentException(
       'Some tags contain invalid characters. Valid characters: Unicode letters, digits, white space, _ . / = + - % @ :.',
@@ -38,7 +38,7 @@ function checkCharacters(k: Kinesis, resource: Resource, action: Action, texts: 
 }
 
 /** Adds or overwrites tags (AddTagsToStream, TagResource, and CreateStream's tags). */
-export async function addTags(k: Kinesis, resource: Resource, tags: Readonly<Record<string, string>>): Promise<void> {
+export async function addTags(k: KinesisContext, resource: Resource, tags: Readonly<Record<string, string>>): Promise<void> {
   resource.checkChangeable(k);
   const keys = Object.keys(tags);
   checkCharacters(k, resource, 'add tags to', [...keys, ...Object.values(tags)]);
@@ -55,7 +55,7 @@ export async function addTags(k: Kinesis, resource: Resource, tags: Readonly<Rec
 }
 
 /** Removes tags by key; keys the resource does not carry are ignored. */
-export async function removeTags(k: Kinesis, resource: Resource, keys: readonly string[]): Promise<void> {
+export async function removeTags(k: KinesisContext, resource: Resource, keys: readonly string[]): Promise<void> {
   resource.checkChangeable(k);
   checkCharacters(k, resource, 'remove tags from', keys);
   await resource.change(k, (current) => {

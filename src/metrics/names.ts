@@ -1,4 +1,14 @@
-import { SHARD_LEVEL_METRICS } from '../kinesis/monitoring.js';
+/** The shard-level metrics, in the order AWS lists them (EnableEnhancedMonitoring's `ALL` stands for all of them). */
+export const SHARD_LEVEL_METRICS = [
+  'IncomingBytes',
+  'IncomingRecords',
+  'OutgoingBytes',
+  'OutgoingRecords',
+  'WriteProvisionedThroughputExceeded',
+  'ReadProvisionedThroughputExceeded',
+  'IteratorAgeMilliseconds',
+] as const;
+
 
 /**
  * The stream-level metrics, with AWS's CloudWatch names for Kinesis Data Streams. `sum` metrics are
@@ -35,7 +45,6 @@ export const STREAM_METRICS = [
 export type StreamMetricName = (typeof STREAM_METRICS)[number];
 export type ShardMetricName = (typeof SHARD_LEVEL_METRICS)[number];
 
-export { SHARD_LEVEL_METRICS };
 
 /** Index of each stream-level metric in a stream's bucket. */
 export const S = Object.fromEntries(STREAM_METRICS.map((n, i) => [n, i])) as Record<StreamMetricName, number>;

@@ -5,8 +5,7 @@ import path from 'node:path';
 import pino from 'pino';
 import type { ServeConfig } from '../config.js';
 import { kinesisOperations } from '../kinesis/operations/index.js';
-import { useReadBudget } from '../kinesis/operations/get-records.js';
-import { useAtRestCipher } from '../kinesis/at-rest.js';
+import { kinesisAuthorizer } from '../kinesis/authorization.js';
 import { Kinesis } from '../kinesis/service.js';
 import { defaultKinesisSettings, quotaSettingsFromConfig } from '../kinesis/settings.js';
 import { kinesisShapes } from '../kinesis/shapes.js';
@@ -20,6 +19,7 @@ import { CatalogLease, openJetStreamStorage } from '../storage/jetstream/index.j
 import { OffsetClock, systemClock, type Clock } from '../util/clock.js';
 import { createAuth } from '../auth/index.js';
 import { createPrometheusRegistry } from '../metrics/prometheus.js';
+import { metricsStoreFor } from '../metrics/store.js';
 import { Listener } from './listener.js';
 import { loadMasterKey } from './master-key.js';
 import { ResponseBudget } from './response-budget.js';
@@ -58,8 +58,16 @@ export async function startServer(config: ServeConfig, hooks: ServerHooks = {}):
     segmentBytes: config.segmentBytes,
     segmentMaxAgeMs: 3_600_000,
   });
-  const kinesis = new Kinesis(
-    {
+  // Nodes sharing a JetStream cluster run the background work on whichever holds the lease.
+  const lease = jetStream
+    ? new CatalogLease(catalog, 'lease.background', `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`, {
+        onChange: (held) => logger.info({ held }, held ? 'holding the background-work lease' : 'background-work lease lost'),
+        onError: (err) => logger.warn({ err }, 'background-work lease renewal failed'),
+      })
+    : undefined;
+  const readBudget = config.maxReadBytes > 0 ? new ResponseBudget(config.maxReadBytes) : undefined;
+  const kinesis = new Kinesis({
+    settings: {
       ...defaultKinesisSettings,
       region: config.region,
       accountId: config.accountId,
@@ -76,22 +84,13 @@ export async function startServer(config: ServeConfig, hooks: ServerHooks = {}):
     catalog,
     logs,
     clock,
-  );
-  useAtRestCipher(kinesis, masterKey.cipher);
-  kinesis.onFault = (err, context) => logger.error({ err, ...context }, 'a shard write failed; its records were answered InternalFailure');
-  const readBudget = config.maxReadBytes > 0 ? new ResponseBudget(config.maxReadBytes) : undefined;
-  if (readBudget) useReadBudget(kinesis, readBudget);
-  // Nodes sharing a JetStream cluster run the background work on whichever holds the lease.
-  const lease = jetStream
-    ? new CatalogLease(catalog, 'lease.background', `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`, {
-        onChange: (held) => logger.info({ held }, held ? 'holding the background-work lease' : 'background-work lease lost'),
-        onError: (err) => logger.warn({ err }, 'background-work lease renewal failed'),
-      })
-    : undefined;
-  if (lease) {
-    kinesis.lease = lease;
-    await lease.start();
-  }
+    metricsStore: metricsStoreFor(catalog),
+    cipher: masterKey.cipher,
+    readBudget,
+    lease,
+    logger,
+  });
+  await lease?.start();
   await kinesis.start();
   logger.info(
     { masterKeyFile: masterKey.file, generated: masterKey.generated },
@@ -108,7 +107,7 @@ export async function startServer(config: ServeConfig, hooks: ServerHooks = {}):
       if (!op) throw new UnknownOperationException('');
       return op.handle(kinesis, input);
     },
-    authorize: auth.kinesisAuthorizer(kinesis),
+    ...(auth.mode === 'verified' ? { authorize: kinesisAuthorizer(kinesis) } : {}),
   };
   // GET /metrics is unauthenticated: with a credentials file it is served only when asked for.
   const serveMetrics = config.metricsEndpoint === 'on' || (config.metricsEndpoint === 'auto' && !config.credentials);

@@ -15,7 +15,7 @@ import { EventStreamOutput } from '../protocol/eventstream.js';
 import type { StructureShape } from '../protocol/shape.js';
 import { releaseWhenSent, shareOf, type BudgetShare } from './response-budget.js';
 import { sendEventStream } from './streaming.js';
-import type { RequestFacts } from '../auth/kinesis-authorizer.js';
+import type { RequestFacts } from '../auth/request.js';
 import type { SigV4Verifier } from '../auth/sigv4.js';
 
 type Req = http.IncomingMessage | http2.Http2ServerRequest;

@@ -32,6 +32,11 @@ export interface StoredRecord {
   data: Buffer;
   /** As appended: `data` is a sealed envelope the service opens before returning it. */
   sealed?: boolean;
+  /**
+   * Set by the service once it has opened a sealed record in place (`data` and `partitionKey` are
+   * the producer's again): an engine may hand the same object out to another read.
+   */
+  opened?: boolean;
 }
 
 export interface AppendResult {

@@ -55,7 +55,7 @@ export async function engineConfig(dataDir: string): Promise<Partial<ServeConfig
 /** Starts a real server in this process on an ephemeral loopback port with a temp data directory. */
 export async function startTestServer(
   overrides: Partial<ServeConfig> = {},
-  opts: { clock?: Clock; dataDir?: string } = {},
+  opts: { clock?: Clock; dataDir?: string; logger?: pino.Logger } = {},
 ): Promise<TestServer> {
   const dataDir = opts.dataDir ?? tempDir();
   const config: ServeConfig = {
@@ -70,7 +70,7 @@ export async function startTestServer(
     ...(overrides.storage ? {} : await engineConfig(dataDir)),
     ...overrides,
   };
-  const server = await startServer(config, { clock: opts.clock, logger: pino({ level: 'silent' }) });
+  const server = await startServer(config, { clock: opts.clock, logger: opts.logger ?? pino({ level: 'silent' }) });
   const clients: KinesisClient[] = [];
   return {
     ...server,

@@ -1,3 +1,4 @@
+import pino from 'pino';
 import assert from 'node:assert/strict';
 import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -27,6 +28,7 @@ describe('PutRecords when one shard’s storage fails', () => {
   /** The first hash key of each shard. */
   let starts: string[];
   let blocker: string;
+  const logged: Record<string, unknown>[] = [];
 
   const entry = (shard: number, data: string): PutRecordsRequestEntry => ({
     PartitionKey: 'k',
@@ -35,7 +37,9 @@ describe('PutRecords when one shard’s storage fails', () => {
   });
 
   before(async () => {
-    server = await startTestServer({ storage: 'embedded', fsync: 'always' });
+    // The server's error-level log events, as the operator would read them.
+    const log = pino({ level: 'error' }, { write: (line: string) => void logged.push(JSON.parse(line) as Record<string, unknown>) });
+    server = await startTestServer({ storage: 'embedded', fsync: 'always' }, { logger: log });
     // A 500 is retried by the SDK by default; every call here is made once.
     client = server.client({ maxAttempts: 1 });
     await createStream(client, STREAM, 3);
@@ -55,9 +59,11 @@ describe('PutRecords when one shard’s storage fails', () => {
 
   it('answers 200 with InternalFailure for the failing shard’s entries, and stores the others', async () => {
     const records = [entry(0, 'a0'), entry(1, 'b0'), entry(2, 'c0'), entry(1, 'b1'), entry(0, 'a1'), entry(2, 'c1')];
-    const reported: Record<string, unknown>[] = [];
-    server.kinesis.onFault = (_err, context) => reported.push(context);
+    logged.length = 0;
     const r = await client.send(new PutRecordsCommand({ StreamName: STREAM, Records: records }));
+    const reported = logged
+      .filter((e) => e.msg === 'a shard write failed; its records were answered InternalFailure')
+      .map(({ stream, shard, records }) => ({ stream, shard, records }));
     assert.deepEqual(reported, [{ stream: STREAM, shard: shardId(1), records: 2 }], 'the fault is reported for the operator’s log');
     assert.equal(r.$metadata.httpStatusCode, 200);
     assert.equal(r.FailedRecordCount, 2);

@@ -7,6 +7,7 @@ import { defaultKinesisSettings } from '../../src/kinesis/settings.js';
 import { defaultLimitSettings } from '../../src/kinesis/limits/settings.js';
 import type { Stream } from '../../src/kinesis/stream.js';
 import { ServiceUnavailableException } from '../../src/protocol/errors.js';
+import { metricsStoreFor } from '../../src/metrics/store.js';
 import { SqliteCatalog } from '../../src/storage/embedded/catalog.js';
 import { createEmbeddedLogStore } from '../../src/storage/embedded/index.js';
 import type { LogStore, RecordInput, ShardLog } from '../../src/storage/types.js';
@@ -95,17 +96,19 @@ describe('putEntries when one shard’s storage fails', () => {
       createEmbeddedLogStore(path.join(dir, 'streams'), { fsync: 'never', fsyncIntervalMs: 1000, segmentBytes: 1 << 20, segmentMaxAgeMs: 3_600_000 }),
       faults,
     );
-    k = new Kinesis(
-      {
+    const catalog = new SqliteCatalog(path.join(dir, 'catalog.sqlite'));
+    k = new Kinesis({
+      settings: {
         ...defaultKinesisSettings,
         createStreamDelayMs: 0,
         deleteStreamDelayMs: 0,
         limits: { ...defaultLimitSettings, shardWriteRecordsPerSecond: 4 },
       },
-      new SqliteCatalog(path.join(dir, 'catalog.sqlite')),
-      store,
+      catalog,
+      logs: store,
       clock,
-    );
+      metricsStore: metricsStoreFor(catalog),
+    });
     await k.start();
   });
   after(async () => {

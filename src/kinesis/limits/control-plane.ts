@@ -1,5 +1,4 @@
 import { LimitExceededException } from '../../protocol/errors.js';
-import type { Operation } from '../operations/operation.js';
 import { TokenBucket } from './token-bucket.js';
 
 /**
@@ -138,15 +137,4 @@ export class OperationRateLimiter {
       if (bucket.tokens(now) >= bucket.capacity) this.buckets.delete(key);
     }
   }
-}
-
-/** Wraps an operation so that its calls are counted against its rate first. */
-export function rateLimited(op: Operation): Operation {
-  return {
-    name: op.name,
-    async handle(k, input) {
-      k.limits.checkOperation(op.name, input as Record<string, unknown>, k.now);
-      return op.handle(k, input);
-    },
-  };
 }

@@ -1,5 +1,5 @@
 import { streamResource } from '../resources.js';
-import type { StreamRef } from '../service.js';
+import type { StreamRef } from './context.js';
 import { addTags } from '../tags.js';
 import { defineOperation } from './operation.js';
 

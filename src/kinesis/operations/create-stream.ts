@@ -1,12 +1,12 @@
 import { InvalidArgumentException, LimitExceededException } from '../../protocol/errors.js';
 import type { StreamMode } from '../../storage/catalog.js';
-import type { Kinesis } from '../service.js';
+import type { OperationContext } from './context.js';
 import { defineOperation } from './operation.js';
 
 /** How many streams of an account may be CREATING or DELETING at the same time (a fixed AWS quota). */
 const MAX_STREAMS_IN_TRANSITION = 5;
 
-async function checkStreamsInTransition(k: Kinesis): Promise<void> {
+async function checkStreamsInTransition(k: OperationContext): Promise<void> {
   const busy = (await k.list()).filter((s) => s.meta.status === 'CREATING' || s.meta.status === 'DELETING').length;
   if (busy >= MAX_STREAMS_IN_TRANSITION) {
     throw new LimitExceededException(

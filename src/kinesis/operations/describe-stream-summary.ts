@@ -1,6 +1,6 @@
 import { consumerCount } from '../consumers.js';
 import { enhancedMonitoring, streamModeDetails } from '../describe.js';
-import type { StreamRef } from '../service.js';
+import type { StreamRef } from './context.js';
 import { warmThroughput } from '../warm-throughput.js';
 import { defineOperation } from './operation.js';
 

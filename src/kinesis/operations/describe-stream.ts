@@ -1,5 +1,5 @@
 import { describeShard, enhancedMonitoring, listedShards, streamModeDetails } from '../describe.js';
-import type { StreamRef } from '../service.js';
+import type { StreamRef } from './context.js';
 import { shardIndexOf } from '../shard.js';
 import { defineOperation } from './operation.js';
 

@@ -1,5 +1,5 @@
 import { changeMonitoring } from '../monitoring.js';
-import type { StreamRef } from '../service.js';
+import type { StreamRef } from './context.js';
 import { defineOperation } from './operation.js';
 
 interface Input extends StreamRef {

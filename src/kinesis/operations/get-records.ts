@@ -4,12 +4,12 @@ import {
   ProvisionedThroughputExceededException,
   ResourceNotFoundException,
 } from '../../protocol/errors.js';
-import { holdUntilSent, type BudgetShare, type ResponseBudget } from '../../server/response-budget.js';
+import { holdUntilSent, type BudgetShare } from '../../server/response-budget.js';
 import { openRecords } from '../at-rest.js';
 import { markEncryptedRecords } from '../encryption.js';
 import { toRecordOutput } from '../records.js';
-import type { Kinesis, StreamRef } from '../service.js';
-import { shardIdOf } from '../shard.js';
+import type { OperationContext, StreamRef } from './context.js';
+import { shardIdOf, type Shard } from '../shard.js';
 import { defineOperation } from './operation.js';
 
 interface Input extends StreamRef {
@@ -37,14 +37,11 @@ function readBytesWithin(charge: number): number {
 }
 
 /**
- * Average bytes of the records each shard's log returned last, so that a read asks the budget for
- * about what it will need; a shard not read yet asks for room for the largest response.
+ * What a read of up to `count` records asks of the budget: about what it will need, by the size
+ * of the records last read from the shard; a shard not read yet asks for the largest response.
  */
-const recordSizeHints = new WeakMap<object, number>();
-
-/** What a read of up to `count` records asks of the budget. */
-function wantedCharge(log: object, count: number): number {
-  const size = recordSizeHints.get(log);
+function wantedCharge(shard: Shard, count: number): number {
+  const size = shard.readSizeHint;
   if (size === undefined) return responseCharge(MAX_RESPONSE_BYTES, 0);
   // Twice the recent size, so that a shard whose records grow still reads full batches.
   return responseCharge(Math.min(MAX_RESPONSE_BYTES, count * size * 2 + 64 * 1024), count);
@@ -52,16 +49,6 @@ function wantedCharge(log: object, count: number): number {
 
 /** Responses below this are let go at once: their memory is bounded by the requests in flight. */
 const SMALL_CHARGE = 64 * 1024;
-
-const readBudgets = new WeakMap<Kinesis, ResponseBudget>();
-
-/**
- * Bounds the memory that GetRecords responses hold at once (--max-read-bytes). Without a budget
- * (tests of the service alone, or a limit of 0), reads are not bounded.
- */
-export function useReadBudget(k: Kinesis, budget: ResponseBudget): void {
-  readBudgets.set(k, budget);
-}
 
 /** "Thu Jan 22 01:22:02 UTC 2015", the date format of AWS's expired-iterator message. */
 function amzUtc(ms: number): string {
@@ -78,7 +65,7 @@ function millisBehind(now: number, unreadArrival: number | undefined): number {
   return Math.max(1, now - (unreadArrival ?? now));
 }
 
-function shardNotFound(k: Kinesis, streamKey: string, shardIndex: number): Error {
+function shardNotFound(k: OperationContext, streamKey: string, shardIndex: number): Error {
   const name = streamKey.slice(0, streamKey.lastIndexOf('~'));
   return new ResourceNotFoundException(
     `Shard ${shardIdOf(shardIndex)} in stream ${name} under account ${k.settings.accountId} does not exist`,
@@ -116,10 +103,12 @@ export const getRecords = defineOperation<Input, unknown>('GetRecords', async (k
   if (end !== undefined) limit = Math.max(0, Math.min(limit, end - pos.offset));
   // A read takes its share of the server's read budget first; with little room left it reads a
   // smaller batch, with none it waits its turn, and one that waits too long is throttled.
-  const budget = limit > 0 && pos.offset < log.nextOffset ? readBudgets.get(k) : undefined;
+  // The budget bounds the memory GetRecords responses hold at once (--max-read-bytes); without one
+  // (tests of the service alone, or a limit of 0), reads are not bounded.
+  const budget = limit > 0 && pos.offset < log.nextOffset ? k.readBudget : undefined;
   let share: BudgetShare | undefined;
   if (budget !== undefined) {
-    const want = wantedCharge(log, Math.min(limit, log.nextOffset - Math.max(pos.offset, log.startOffset)));
+    const want = wantedCharge(shard, Math.min(limit, log.nextOffset - Math.max(pos.offset, log.startOffset)));
     share = budget.tryTake(want);
     if (share === undefined) {
       share = await budget.take(want);
@@ -174,7 +163,7 @@ export const getRecords = defineOperation<Input, unknown>('GetRecords', async (k
       output.NextShardIterator = k.iterators.encode({ ...pos, offset: next, issuedAt: now });
     }
     if (share !== undefined) {
-      if (records.length > 0) recordSizeHints.set(log, Math.ceil(read!.bytes / records.length));
+      if (records.length > 0) shard.readSizeHint = Math.ceil(read!.bytes / records.length);
       // The share is kept until the response has been sent, unless the response is small.
       const charge = responseCharge(read ? read.bytes : 0, records.length);
       if (charge < SMALL_CHARGE) share.release();

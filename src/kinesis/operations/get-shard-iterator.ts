@@ -1,6 +1,6 @@
 import { ResourceNotFoundException } from '../../protocol/errors.js';
 import { checkPositionArguments, shardNotFound, startingOffset, type PositionType } from '../starting-position.js';
-import type { Kinesis, StreamRef } from '../service.js';
+import type { OperationContext, StreamRef } from './context.js';
 import { shardIdOf, shardIndexOf } from '../shard.js';
 import type { Stream } from '../stream.js';
 import { defineOperation } from './operation.js';
@@ -13,7 +13,7 @@ interface Input extends StreamRef {
 }
 
 /** A missing stream is reported as a missing shard of that stream, as AWS does for this operation. */
-async function resolveStream(k: Kinesis, input: Input, shardId: string): Promise<Stream> {
+async function resolveStream(k: OperationContext, input: Input, shardId: string): Promise<Stream> {
   const name = k.nameOf(input);
   try {
     return await k.resolve(input);

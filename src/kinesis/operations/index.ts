@@ -16,7 +16,6 @@ import { updateAccountSettings } from './update-account-settings.js';
 import { updateMaxRecordSize } from './update-max-record-size.js';
 import { updateStreamRecordDistributionStrategy } from './update-stream-record-distribution-strategy.js';
 import { updateStreamWarmThroughput } from './update-stream-warm-throughput.js';
-import { defaultOperationRates, rateLimited } from '../limits/control-plane.js';
 import { createStream } from './create-stream.js';
 import { decreaseStreamRetentionPeriod } from './decrease-stream-retention-period.js';
 import { deleteStream } from './delete-stream.js';
@@ -32,7 +31,8 @@ import { listShards } from './list-shards.js';
 import { listStreamConsumers } from './list-stream-consumers.js';
 import { listStreams } from './list-streams.js';
 import { mergeShards } from './merge-shards.js';
-import type { Operation } from './operation.js';
+import { operationTable, type OperationTable } from '../../protocol/operation.js';
+import type { OperationContext } from './context.js';
 import { putRecord } from './put-record.js';
 import { putRecords } from './put-records.js';
 import { registerStreamConsumer } from './register-stream-consumer.js';
@@ -42,8 +42,7 @@ import { updateShardCount } from './update-shard-count.js';
 import { updateStreamMode } from './update-stream-mode.js';
 
 /** Every Kinesis operation served, by name. */
-export const kinesisOperations: ReadonlyMap<string, Operation> = new Map(
-  [
+export const kinesisOperations: OperationTable<OperationContext> = operationTable<OperationContext>([
     createStream,
     deleteStream,
     describeLimits,
@@ -84,6 +83,4 @@ export const kinesisOperations: ReadonlyMap<string, Operation> = new Map(
     updateStreamMode,
     increaseStreamRetentionPeriod,
     decreaseStreamRetentionPeriod,
-    // Control-plane operations are counted against their call rates (../limits) before they run.
-  ].map((op) => [op.name, op.name in defaultOperationRates ? rateLimited(op as Operation) : (op as Operation)]),
-);
+]);

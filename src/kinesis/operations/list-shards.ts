@@ -1,7 +1,7 @@
 import { InvalidArgumentException, ResourceInUseException } from '../../protocol/errors.js';
 import { describeShard, listedShards, trimHorizon } from '../describe.js';
 import { decodeNextToken, encodeNextToken } from '../next-token.js';
-import type { StreamRef } from '../service.js';
+import type { StreamRef } from './context.js';
 import type { Shard } from '../shard.js';
 import { shardIndexOf } from '../shard.js';
 import type { Stream } from '../stream.js';

@@ -1,4 +1,4 @@
-import type { StreamRef } from '../service.js';
+import type { StreamRef } from './context.js';
 import { MAX_TAGS, sortedTags } from '../tags.js';
 import { defineOperation } from './operation.js';
 

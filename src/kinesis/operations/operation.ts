@@ -1,14 +1,32 @@
-import type { Kinesis } from '../service.js';
+import type { Operation } from '../../protocol/operation.js';
+import { defaultOperationRates } from '../limits/control-plane.js';
+import { kinesisShapes } from '../shapes.js';
+import type { OperationContext } from './context.js';
+
+/** One Kinesis operation (see protocol/operation.ts): its input shape is in ../shapes.ts. */
+export type KinesisOperation<I = any, O = unknown> = Operation<OperationContext, I, O>;
 
 /**
- * One Kinesis operation: its name and its handler. The input shape lives in ../shapes.ts and is
- * checked before the handler runs; the handler gets the decoded, validated input.
+ * Defines a Kinesis operation from its name and handler: the input shape comes from ../shapes.ts
+ * and the IAM action is `kinesis:<Name>`. The handler gets the decoded, validated input. An
+ * operation with a documented control-plane rate counts each call against it before the handler.
  */
-export interface Operation<I = any, O = unknown> {
-  readonly name: string;
-  handle(k: Kinesis, input: I): Promise<O | undefined>;
-}
-
-export function defineOperation<I, O>(name: string, handle: (k: Kinesis, input: I) => Promise<O | undefined>): Operation<I, O> {
-  return { name, handle };
+export function defineOperation<I, O>(
+  name: string,
+  handle: (k: OperationContext, input: I) => Promise<O | undefined>,
+): KinesisOperation<I, O> {
+  const input = kinesisShapes.get(name);
+  if (!input) throw new Error(`no input shape for the Kinesis operation ${name}`);
+  const limited = name in defaultOperationRates;
+  return {
+    name,
+    input,
+    action: `kinesis:${name}`,
+    handle: limited
+      ? (k, request) => {
+          k.limits.checkOperation(name, request as Record<string, unknown>, k.now);
+          return handle(k, request);
+        }
+      : handle,
+  };
 }

@@ -2,7 +2,7 @@ import { InvalidArgumentException, ValidationException } from '../../protocol/er
 import { writeEncryption } from '../encryption.js';
 import { checkRecordSize, putEntries } from '../records.js';
 import { decodeSequenceNumber } from '../sequence-number.js';
-import type { StreamRef } from '../service.js';
+import type { StreamRef } from './context.js';
 import { defineOperation } from './operation.js';
 
 interface Input extends StreamRef {

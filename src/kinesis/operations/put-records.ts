@@ -2,7 +2,7 @@ import { InvalidArgumentException, ValidationException } from '../../protocol/er
 import { MAX_VIOLATIONS } from '../../protocol/validate.js';
 import { writeEncryption } from '../encryption.js';
 import { checkRecordSize, PUT_RECORDS_MAX_BYTES, putEntries, type PutEntry } from '../records.js';
-import type { StreamRef } from '../service.js';
+import type { StreamRef } from './context.js';
 import type { Stream } from '../stream.js';
 import { defineOperation } from './operation.js';
 

@@ -1,4 +1,4 @@
-import type { StreamRef } from '../service.js';
+import type { StreamRef } from './context.js';
 import { changeStream, requireStatus } from '../stream-state.js';
 import { defineOperation } from './operation.js';
 

@@ -1,5 +1,5 @@
 import { InvalidArgumentException } from '../../protocol/errors.js';
-import type { StreamRef } from '../service.js';
+import type { StreamRef } from './context.js';
 import { changeStream, requireStatus } from '../stream-state.js';
 import { defineOperation } from './operation.js';
 

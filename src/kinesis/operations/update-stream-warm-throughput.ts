@@ -1,6 +1,6 @@
 import { InvalidArgumentException, LimitExceededException } from '../../protocol/errors.js';
 import { commitmentInForce } from '../account-settings.js';
-import type { StreamRef } from '../service.js';
+import type { StreamRef } from './context.js';
 import { changeStream, requireStatus } from '../stream-state.js';
 import { warmThroughput } from '../warm-throughput.js';
 import { defineOperation } from './operation.js';

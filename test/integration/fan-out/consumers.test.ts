@@ -9,7 +9,7 @@ import {
   RegisterStreamConsumerCommand,
   type KinesisClient,
 } from '@aws-sdk/client-kinesis';
-import { consumerResource } from '../../../src/kinesis/consumers.js';
+import { consumerResource } from '../../../src/kinesis/resources.js';
 import { arnOf, createStream, expectError, streamNotFound } from '../../helpers/kinesis.js';
 import { removeDir, startTestServer, tempDir, type TestServer } from '../../helpers/server.js';
 

@@ -1,25 +1,15 @@
-import { resolveConsumer } from '../kinesis/consumers.js';
-import { resolveResource } from '../kinesis/resources.js';
-import type { Kinesis } from '../kinesis/service.js';
-import { AccessDeniedException } from '../protocol/errors.js';
-import { kinesisActionResources } from './kinesis-actions.js';
-import { accessDeniedMessage, evaluate, type RequestContext } from './policy.js';
-import type { Caller } from './sigv4.js';
-
-/** What the transport knows about a request, for condition keys. */
-export interface RequestFacts {
-  caller: Caller;
-  sourceIp: string;
-  secureTransport: boolean;
-  now: number;
-}
+import { requestContext, requireAllowed, type RequestFacts } from '../auth/request.js';
+import { kinesisActionResources } from './action-resources.js';
+import { resolveConsumer } from './consumers.js';
+import type { KinesisContext } from './context.js';
+import { resolveResource } from './resources.js';
 
 type Input = Record<string, unknown>;
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
 /** The ARN an operation's request names, or undefined when it names none this can resolve. */
-async function resourceArn(k: Kinesis, operation: string, input: Input): Promise<string | undefined> {
+async function resourceArn(k: KinesisContext, operation: string, input: Input): Promise<string | undefined> {
   const kind = kinesisActionResources[operation];
   const streamArn = (ref: Input): string | undefined => {
     const arn = str(ref.StreamARN);
@@ -68,7 +58,7 @@ async function resourceArn(k: Kinesis, operation: string, input: Input): Promise
   }
 }
 
-async function resourcePolicyOf(k: Kinesis, arn: string): Promise<string | undefined> {
+async function resourcePolicyOf(k: KinesisContext, arn: string): Promise<string | undefined> {
   if (arn === '*' || arn.endsWith(':*')) return undefined;
   try {
     return (await resolveResource(k, arn)).policy();
@@ -82,37 +72,14 @@ async function resourcePolicyOf(k: Kinesis, arn: string): Promise<string | undef
  * stream or consumer it names, evaluated for `kinesis:<Operation>` on that resource. Refuses with
  * AccessDeniedException worded as AWS words it.
  */
-export function kinesisAuthorizer(k: Kinesis) {
-  const account = k.settings.accountId;
+export function kinesisAuthorizer(k: KinesisContext) {
   return async function authorize(operation: string, input: Input, facts: RequestFacts): Promise<void> {
     const credential = facts.caller.credential;
     if (!credential) return;
     const arn = await resourceArn(k, operation, input);
     // A request naming nothing resolvable is refused by the operation itself; nothing is exposed.
     if (arn === undefined) return;
-    const principalAccount = /^arn:aws[a-z-]*:(?:iam|sts)::(\d{12}):/.exec(credential.principalArn)?.[1] ?? account;
-    const keys = new Map<string, string>([
-      ['aws:sourceip', facts.sourceIp],
-      ['aws:currenttime', new Date(facts.now).toISOString().replace(/\.\d{3}Z$/, 'Z')],
-      ['aws:epochtime', String(Math.floor(facts.now / 1000))],
-      ['aws:securetransport', facts.secureTransport ? 'true' : 'false'],
-      ['aws:principalarn', credential.principalArn],
-      ['aws:principalaccount', principalAccount],
-      ['aws:userid', credential.accessKeyId],
-      ['aws:requestedregion', k.settings.region],
-    ]);
-    if (credential.userName !== undefined) {
-      keys.set('aws:username', credential.userName);
-      keys.set('aws:principaltype', 'User');
-    }
-    const ctx: RequestContext = {
-      action: `kinesis:${operation}`,
-      resource: arn,
-      principalArn: credential.principalArn,
-      account: principalAccount,
-      keys,
-    };
-    const decision = evaluate(credential.policies, await resourcePolicyOf(k, arn), ctx);
-    if (decision.effect !== 'allow') throw new AccessDeniedException(accessDeniedMessage(ctx, decision));
+    const ctx = requestContext(credential, facts, k.settings, `kinesis:${operation}`, arn);
+    requireAllowed(credential, await resourcePolicyOf(k, arn), ctx);
   };
 }

@@ -1,0 +1,12 @@
+import type { KinesisContext } from '../context.js';
+import type { FanOut } from '../subscriptions.js';
+
+export type { StreamRef } from '../context.js';
+
+/**
+ * What an operation gets to work with: the service's context (../context.ts), and the fan-out
+ * registry itself, which SubscribeToShard admits and opens subscriptions through.
+ */
+export interface OperationContext extends KinesisContext {
+  readonly fanOut: FanOut;
+}
