@@ -35,6 +35,7 @@ import {
 } from './reshard-plan.js';
 import type { KinesisContext, StreamRef } from './context.js';
 import { shardIdOf, shardIndexOf, type Shard } from './shard.js';
+import { shardUnknown } from './starting-position.js';
 import { sealShards } from './shard-writes.js';
 import { changeStream, requireStatus } from './stream-state.js';
 import type { Stream } from './stream.js';
@@ -112,22 +113,11 @@ export function rangeOf(shard: Shard): ShardRange {
   return { index: shard.index, start: BigInt(shard.meta.startingHashKey), end: BigInt(shard.meta.endingHashKey) };
 }
 
-function shardMissing(k: KinesisContext, shardId: string, streamName: string) {
-  return new ResourceNotFoundException(
-    `Could not find shard ${shardId} in stream ${streamName} under account ${k.settings.accountId}.`,
-  );
-}
-
-/** The index a request's shard id names; refused before the stream is even looked up, as AWS does. */
-function parseShardId(k: KinesisContext, input: StreamRef, shardId: string): number {
+/** The shard a request's shard id names (shard.ts shardIndexOf), once its stream was found. */
+function findShard(k: KinesisContext, stream: Stream, shardId: string): Shard {
   const index = shardIndexOf(shardId);
-  if (index === undefined) throw shardMissing(k, shardId, k.nameOf(input));
-  return index;
-}
-
-function findShard(k: KinesisContext, stream: Stream, index: number): Shard {
-  const shard = stream.shard(index);
-  if (!shard) throw shardMissing(k, shardIdOf(index), stream.name);
+  const shard = index === undefined ? undefined : stream.shard(index);
+  if (!shard) throw shardUnknown(k, index === undefined ? shardId : shardIdOf(index), stream.name);
   return shard;
 }
 
@@ -186,10 +176,11 @@ export interface SplitShardInput extends StreamRef {
 }
 
 export async function splitShard(k: KinesisContext, input: SplitShardInput): Promise<void> {
-  const index = parseShardId(k, input, input.ShardToSplit);
+  // An unknown stream is reported before an unknown shard, as AWS does.
   const stream = await k.resolve(input);
   requireProvisioned(k, stream);
-  const shard = findShard(k, stream, index);
+  const shard = findShard(k, stream, input.ShardToSplit);
+  const index = shard.index;
   requireOpen(k, stream, shard);
   checkShardQuota(k, 1);
   checkSplitKey(k, stream, shard, BigInt(input.NewStartingHashKey), input.NewStartingHashKey);
@@ -202,12 +193,12 @@ export interface MergeShardsInput extends StreamRef {
 }
 
 export async function mergeShards(k: KinesisContext, input: MergeShardsInput): Promise<void> {
-  const index = parseShardId(k, input, input.ShardToMerge);
-  const adjacentIndex = parseShardId(k, input, input.AdjacentShardToMerge);
   const stream = await k.resolve(input);
   requireProvisioned(k, stream);
-  const shard = findShard(k, stream, index);
-  const other = findShard(k, stream, adjacentIndex);
+  const shard = findShard(k, stream, input.ShardToMerge);
+  const other = findShard(k, stream, input.AdjacentShardToMerge);
+  const index = shard.index;
+  const adjacentIndex = other.index;
   requireOpen(k, stream, shard);
   requireOpen(k, stream, other);
   checkAdjacent(k, stream, shard, other);

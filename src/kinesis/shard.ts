@@ -6,12 +6,23 @@ export function shardIdOf(index: number): string {
   return 'shardId-' + String(index).padStart(12, '0');
 }
 
-/** The index named by a shard id ("shardId-000000000003"; AWS also takes the bare number). */
+/** The largest shard index a shard id can name: AWS reads the number as a signed 32-bit integer. */
+const MAX_SHARD_INDEX = 0x7fffffff;
+
+/**
+ * The index a shard id names, read as AWS reads it: the text after the last hyphen (or the whole
+ * id, without one) must be a decimal number from 0 to 2147483647, with any prefix before the hyphen
+ * and any number of leading zeros (`shardId-000000000003`, `x-3`, `3` and `00000000000000000003`
+ * all name shard 3, which AWS then calls `shardId-000000000003`). Anything else (`ABKLFD8`,
+ * `2.14E4`, `2147483648`, `shardId-`) names no shard: undefined.
+ */
 export function shardIndexOf(shardId: string): number | undefined {
-  const m = /^(?:shardId-)?(\d{1,12})$/.exec(shardId);
-  if (!m) return undefined;
-  const n = Number(m[1]);
-  return n <= 0x7fffffff ? n : undefined;
+  const digits = shardId.slice(shardId.lastIndexOf('-') + 1);
+  if (!/^\d+$/.test(digits)) return undefined;
+  const significant = digits.replace(/^0+(?=\d)/, '');
+  if (significant.length > 10) return undefined;
+  const n = Number(significant);
+  return n <= MAX_SHARD_INDEX ? n : undefined;
 }
 
 /** 16 big-endian bytes of a hash key, so that routing compares Buffers, not BigInts. */

@@ -14,9 +14,20 @@ export interface StartingPosition {
   timestamp?: Date;
 }
 
+/** A shard id that names a shard (shard.ts shardIndexOf) the stream does not have. `shardId` is normalised. */
 export function shardNotFound(k: KinesisContext, shardId: string, streamName: string) {
   return new ResourceNotFoundException(
     `Shard ${shardId} in stream ${streamName} under account ${k.settings.accountId} does not exist`,
+  );
+}
+
+/**
+ * A shard id that names no shard at all, as given (GetShardIterator, SubscribeToShard), or a shard
+ * that SplitShard or MergeShards cannot find.
+ */
+export function shardUnknown(k: KinesisContext, shardId: string, streamName: string) {
+  return new ResourceNotFoundException(
+    `Could not find shard ${shardId} in stream ${streamName} under account ${k.settings.accountId}.`,
   );
 }
 

@@ -1,5 +1,5 @@
 import { ResourceNotFoundException } from '../../protocol/errors.js';
-import { checkPositionArguments, shardNotFound, startingOffset, type PositionType } from '../starting-position.js';
+import { checkPositionArguments, shardNotFound, shardUnknown, startingOffset, type PositionType } from '../starting-position.js';
 import type { OperationContext, StreamRef } from './context.js';
 import { shardIdOf, shardIndexOf } from '../shard.js';
 import type { Stream } from '../stream.js';
@@ -26,7 +26,9 @@ export const getShardIterator = defineOperation<Input, unknown>('GetShardIterato
   const index = shardIndexOf(input.ShardId);
   const shardId = index === undefined ? input.ShardId : shardIdOf(index);
   const stream = await resolveStream(k, input, shardId);
-  const shard = index === undefined || stream.meta.status === 'CREATING' ? undefined : stream.shard(index);
+  // An id that names no shard at all is "not found" in other words than one the stream lacks.
+  if (index === undefined) throw shardUnknown(k, shardId, stream.name);
+  const shard = stream.meta.status === 'CREATING' ? undefined : stream.shard(index);
   if (!shard) throw shardNotFound(k, shardId, stream.name);
   k.limits.beforeGetShardIterator(stream, shard, k.now);
   const pos = { type: input.ShardIteratorType, sequenceNumber: input.StartingSequenceNumber, timestamp: input.Timestamp };

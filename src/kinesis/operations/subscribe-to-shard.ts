@@ -6,7 +6,7 @@ import {
 import { EventStreamOutput } from '../../protocol/eventstream.js';
 import type { ShardLog } from '../../storage/types.js';
 import { consumerArn, consumerNotFoundByArn, consumersOf, parseConsumerArn } from '../consumers.js';
-import { shardNotFound, startingOffset, type PositionType } from '../starting-position.js';
+import { shardNotFound, shardUnknown, startingOffset, type PositionType } from '../starting-position.js';
 import { shardIdOf, shardIndexOf, type Shard } from '../shard.js';
 import { defineOperation } from './operation.js';
 
@@ -52,7 +52,8 @@ export const subscribeToShard = defineOperation<Input, EventStreamOutput>('Subsc
   }
   const index = shardIndexOf(input.ShardId);
   const shardId = index === undefined ? input.ShardId : shardIdOf(index);
-  const shard = index === undefined || stream.meta.status === 'CREATING' ? undefined : stream.shard(index);
+  if (index === undefined) throw shardUnknown(k, shardId, stream.name);
+  const shard = stream.meta.status === 'CREATING' ? undefined : stream.shard(index);
   if (!shard) throw shardNotFound(k, shardId, stream.name);
   const log = await k.retainedLog(stream, shard);
   const { Type: type, SequenceNumber: sequenceNumber, Timestamp: timestamp } = input.StartingPosition;

@@ -143,10 +143,12 @@ describe('MergeShards', () => {
         streamNotFound('nope'),
       );
       await expectError(
-        merge({ StreamName: 'nope', ShardToMerge: shardId(0), AdjacentShardToMerge: '2.14E4' }),
+        merge({ StreamName: 'merge-err', ShardToMerge: shardId(0), AdjacentShardToMerge: '2.14E4' }),
         'ResourceNotFoundException',
-        `Could not find shard 2.14E4 in stream nope under account ${ACCOUNT}.`,
+        `Could not find shard 2.14E4 in stream merge-err under account ${ACCOUNT}.`,
       );
+      // AWS looks the stream up first (shard-ids.test.ts).
+      await expectError(merge({ StreamName: 'nope', ShardToMerge: shardId(0), AdjacentShardToMerge: '2.14E4' }), 'ResourceNotFoundException', streamNotFound('nope'));
     });
 
     it('refuses an ON_DEMAND stream', async () => {

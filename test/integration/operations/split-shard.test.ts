@@ -168,10 +168,12 @@ describe('SplitShard', () => {
         `Could not find shard ${shardId(9)} in stream split-err under account ${ACCOUNT}.`,
       );
       await expectError(
-        split({ StreamName: 'nope', ShardToSplit: 'ABKLFD8', NewStartingHashKey: '10' }),
+        split({ StreamName: 'split-err', ShardToSplit: 'ABKLFD8', NewStartingHashKey: '10' }),
         'ResourceNotFoundException',
-        `Could not find shard ABKLFD8 in stream nope under account ${ACCOUNT}.`,
+        `Could not find shard ABKLFD8 in stream split-err under account ${ACCOUNT}.`,
       );
+      // AWS looks the stream up first (shard-ids.test.ts).
+      await expectError(split({ StreamName: 'nope', ShardToSplit: 'ABKLFD8', NewStartingHashKey: '10' }), 'ResourceNotFoundException', streamNotFound('nope'));
     });
 
     it('refuses a closed shard', async () => {
