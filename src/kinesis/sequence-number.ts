@@ -94,3 +94,60 @@ export function offsetFor(seq: DecodedSequenceNumber, after: boolean): bigint {
   if (seq.counter === 0n) return 0n;
   return after ? seq.counter : seq.counter - 1n;
 }
+
+/**
+ * A sequence number read by the structure AWS gives its numbers, which is how AWS itself judges
+ * one that a client hands back (GetShardIterator's StartingSequenceNumber, SubscribeToShard's,
+ * PutRecord's SequenceNumberForOrdering), whoever made it. Three layouts are known:
+ *
+ * - version 2 (ours, above; today's AWS numbers): 47 hex digits, first digit 2, last digit 2;
+ *   the counter's top bit is clear.
+ * - version 1 (older AWS streams): 47 hex digits, first digit 2, last digit 1; shard creation
+ *   time at hex digits 1–9, arrival time at 13–21, shard index at 38–45.
+ * - version 0 (the oldest): below 2^129; a number below 2^124 is read as if 2^124 were added
+ *   (so `5` encodes shard 5); shard creation time at hex digits 1–9 (before the year 2477),
+ *   shard index at 28–31.
+ *
+ * Anything else (another last digit, another first digit, another length) is no sequence number.
+ */
+export interface ParsedSequenceNumber {
+  version: 0 | 1 | 2;
+  shardIndex: number;
+  shardCreatedSeconds: number;
+  /** Versions 1 and 2: when the record arrived (epoch seconds). */
+  arrivalSeconds?: number;
+}
+
+const V0_OFFSET = 1n << 124n;
+const V0_END = 1n << 129n;
+const V2_LOW = 2n << 184n;
+const V2_HIGH = 3n << 184n;
+/** The latest shard creation time a version-0 number can carry (AWS refuses later ones). */
+const V0_MAX_CREATED_SECONDS = 16_025_175_000;
+
+export function parseSequenceNumber(value: string): ParsedSequenceNumber | undefined {
+  if (!/^\d{1,129}$/.test(value)) return undefined;
+  let n = BigInt(value);
+  if (n < V0_OFFSET) n += V0_OFFSET;
+  if (n < V0_END) {
+    const h = n.toString(16);
+    const shardCreatedSeconds = parseInt(h.slice(1, 10), 16);
+    if (shardCreatedSeconds >= V0_MAX_CREATED_SECONDS) return undefined;
+    return { version: 0, shardIndex: parseInt(h.slice(28, 32), 16), shardCreatedSeconds };
+  }
+  if (n <= V2_LOW || n >= V2_HIGH) return undefined;
+  const h = n.toString(16);
+  const shardCreatedSeconds = parseInt(h.slice(1, 10), 16);
+  const shardIndex = parseInt(h.slice(38, 46), 16);
+  switch (h[HEX_DIGITS - 1]) {
+    case '2':
+      if (parseInt(h[11]!, 16) > 7) return undefined;
+      return { version: 2, shardIndex, shardCreatedSeconds, arrivalSeconds: parseInt(h.slice(29, 38), 16) };
+    case '1':
+      return { version: 1, shardIndex, shardCreatedSeconds, arrivalSeconds: parseInt(h.slice(13, 22), 16) };
+    default:
+      // AWS answers a version-3 number with a bare InternalFailure (500), an accident of its
+      // parser; here it is simply not a sequence number, as every other unknown version is.
+      return undefined;
+  }
+}

@@ -1,6 +1,6 @@
 import { InvalidArgumentException, ResourceNotFoundException } from '../protocol/errors.js';
 import type { ShardLog } from '../storage/types.js';
-import { decodeSequenceNumber, offsetFor } from './sequence-number.js';
+import { decodeSequenceNumber, offsetFor, parseSequenceNumber } from './sequence-number.js';
 import type { KinesisContext } from './context.js';
 import { shardIdOf, type Shard } from './shard.js';
 import type { Stream } from './stream.js';
@@ -95,15 +95,20 @@ export async function startingOffset(
           `StartingSequenceNumber ${text} used in ${operation} on shard ${shard.id} in stream ${stream.name} ` +
             `under account ${account} is invalid${why}.`,
         );
-      const seq = decodeSequenceNumber(text);
-      if (!seq) throw invalid('');
-      if (seq.shardIndex !== shard.index) {
+      // Read by AWS's layouts (sequence-number.ts) first, so that a number of another shard, or of
+      // an older layout, is refused in AWS's words.
+      const parsed = parseSequenceNumber(text);
+      if (!parsed) throw invalid('');
+      if (parsed.shardIndex !== shard.index) {
         throw new InvalidArgumentException(
-          `Invalid StartingSequenceNumber. It encodes ${shardIdOf(seq.shardIndex)}, while it was used in a call to a ` +
+          `Invalid StartingSequenceNumber. It encodes ${shardIdOf(parsed.shardIndex)}, while it was used in a call to a ` +
             `shard with ${shard.id}`,
         );
       }
-      if (seq.shardCreatedSeconds !== shard.seq.createdSeconds) throw invalid(' because it did not come from this stream');
+      // AWS answers a version-0 number that names the right shard (`0` for shard 0) with a bare
+      // InternalFailure; it did not come from this stream either, and is told so here.
+      const seq = parsed.version === 2 && parsed.shardCreatedSeconds === shard.seq.createdSeconds ? decodeSequenceNumber(text) : undefined;
+      if (!seq) throw invalid(' because it did not come from this stream');
       const at = offsetFor(seq, pos.type === 'AFTER_SEQUENCE_NUMBER');
       return at > BigInt(end) ? end : Math.max(Number(at), log.startOffset);
     }

@@ -1,7 +1,7 @@
 import { InvalidArgumentException, ValidationException } from '../../protocol/errors.js';
 import { writeEncryption } from '../encryption.js';
 import { checkRecordSize, putEntries } from '../records.js';
-import { decodeSequenceNumber } from '../sequence-number.js';
+import { parseSequenceNumber } from '../sequence-number.js';
 import type { StreamRef } from './context.js';
 import { defineOperation } from './operation.js';
 
@@ -23,8 +23,10 @@ export const putRecord = defineOperation<Input, unknown>('PutRecord', async (k, 
   }
   const size = checkRecordSize(stream, input, 'data');
   if (input.SequenceNumberForOrdering !== undefined) {
-    const seq = decodeSequenceNumber(input.SequenceNumberForOrdering);
-    if (!seq || seq.arrivalSeconds * 1000 > k.now) {
+    // Judged by its structure alone, as AWS judges it (sequence-number.ts): a number of AWS's
+    // version 1 or 2 layout whose arrival time has come; whose shard it names does not matter.
+    const seq = parseSequenceNumber(input.SequenceNumberForOrdering);
+    if (!seq || seq.version === 0 || seq.arrivalSeconds! * 1000 > k.now) {
       throw new InvalidArgumentException(
         `ExclusiveMinimumSequenceNumber ${input.SequenceNumberForOrdering} used in PutRecord on stream ` +
           `${stream.name} under account ${k.settings.accountId} is invalid.`,

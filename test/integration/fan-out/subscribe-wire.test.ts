@@ -210,9 +210,9 @@ describe('SubscribeToShard on the wire', () => {
         'Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. Current request has no timestamp parameter.',
       ],
       [
-        { ConsumerARN: arn, ShardId: shardId(0), StartingPosition: { Type: 'AT_SEQUENCE_NUMBER', SequenceNumber: '12345' } },
+        { ConsumerARN: arn, ShardId: shardId(0), StartingPosition: { Type: 'AT_SEQUENCE_NUMBER', SequenceNumber: '1'.padEnd(40, '0') } },
         'InvalidArgumentException',
-        `StartingSequenceNumber 12345 used in SubscribeToShard on shard ${shardId(0)} in stream wire-bad under account 000000000000 is invalid.`,
+        `StartingSequenceNumber ${'1'.padEnd(40, '0')} used in SubscribeToShard on shard ${shardId(0)} in stream wire-bad under account 000000000000 is invalid.`,
       ],
       [
         { ConsumerARN: 'arn:aws:kinesis:us-east-1:000000000000:stream/wire-bad', ShardId: shardId(0), StartingPosition: { Type: 'LATEST' } },

@@ -188,10 +188,12 @@ describe('GetShardIterator', () => {
         'is invalid because it did not come from this stream.',
     );
 
+    // A short number is read as AWS's oldest layout, whose shard index is its low 16 bits (AWS's
+    // recorded answer for '5' on shard 0 names shardId-000000000005; sequence-numbers.test.ts).
     await expectError(
       client.send(new GetShardIteratorCommand({ StreamName: 'gsi', ShardId: SHARD0, ShardIteratorType: 'AT_SEQUENCE_NUMBER', StartingSequenceNumber: '12345' })),
       'InvalidArgumentException',
-      `StartingSequenceNumber 12345 used in GetShardIterator on shard ${SHARD0} in stream gsi under account ${ACCOUNT} is invalid.`,
+      `Invalid StartingSequenceNumber. It encodes ${shardId(12345)}, while it was used in a call to a shard with ${SHARD0}`,
     );
   });
 
