@@ -51,7 +51,15 @@ serve.action(async (opts: Record<string, unknown> & { config?: string; printSett
     process.exit(2);
   }
   const logger = pino({ level: config.logLevel });
-  const server = await startServer(config, { logger });
+  let server: Awaited<ReturnType<typeof startServer>>;
+  try {
+    server = await startServer(config, { logger });
+  } catch (err) {
+    // A file that cannot be read, a port in use: one line, the stack only when debugging.
+    logger.debug({ err }, 'start-up failed');
+    console.error(`tributary: could not start: ${(err as Error).message}`);
+    process.exit(1);
+  }
   logger.info(
     { endpoint: server.endpoint, dataDir: config.dataDir, fsync: config.fsync },
     `Tributary listening on ${server.endpoint}`,

@@ -142,6 +142,18 @@ describe('tributary serve', () => {
     }
   });
 
+  it('reports a start-up failure in one line with exit code 1', async () => {
+    const dir = tempDir();
+    try {
+      const missing = path.join(dir, 'missing.pem');
+      const r = await run(['serve', '--port', '0', '--data-dir', path.join(dir, 'data'), '--tls-cert', missing, '--tls-key', missing, '--log-level', 'warn']);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /^tributary: could not start: .*missing\.pem'?\n$/);
+    } finally {
+      removeDir(dir);
+    }
+  });
+
   it('serves with the settings of a config file', async () => {
     const dir = tempDir();
     try {
