@@ -11,7 +11,7 @@ import path from 'node:path';
 import { CreateStreamCommand, KinesisClient } from '@aws-sdk/client-kinesis';
 import pino from 'pino';
 import { Producer } from '../../src/client/index.js';
-import { defaultConfig } from '../../src/config.js';
+import { defaultConfig } from '../../src/settings/index.js';
 import { startServer } from '../../src/server/index.js';
 
 const records = Number(process.argv[2] ?? 100_000);

@@ -1,5 +1,4 @@
 import type { Logger } from 'pino';
-import type { ServeConfig } from '../config.js';
 import { loadCredentials } from './credentials.js';
 import { dynamoDbAuthorizer } from './dynamodb-authorizer.js';
 import type { RequestFacts } from './request.js';
@@ -14,6 +13,13 @@ export const SIGNING_SERVICES: readonly string[] = ['kinesis', 'dynamodb', 'fire
  */
 export const CLOCK_SKEW_MS = 5 * 60_000;
 
+export interface AuthSettings {
+  /** The credentials file ('' for development mode). */
+  credentials: string;
+  region: string;
+  accountId: string;
+}
+
 export interface Auth {
   mode: 'development' | 'verified';
   /** In development mode it checks only that a signature is complete and well formed. */
@@ -27,7 +33,7 @@ export interface Auth {
  * verified against its keys and requests authorized by IAM policies; without one (development
  * mode), any well-formed signature is accepted. Logs which, never a secret.
  */
-export function createAuth(config: Pick<ServeConfig, 'credentials' | 'region' | 'accountId'>, logger: Logger): Auth {
+export function createAuth(config: AuthSettings, logger: Logger): Auth {
   if (!config.credentials) {
     logger.info({ auth: 'development' }, 'development mode: any well-formed SigV4 signature is accepted, nothing is authorized');
     const verifier = new SigV4Verifier({ region: config.region, services: SIGNING_SERVICES, skewMs: CLOCK_SKEW_MS });

@@ -1,8 +1,18 @@
 #!/usr/bin/env node
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import pino from 'pino';
-import { configDocs, defaultConfig, resolveConfig, type ServeConfig } from '../config.js';
 import { startServer } from '../server/index.js';
+import {
+  helpGroup,
+  helpLine,
+  resolveConfig,
+  serveSettings,
+  settingKeys,
+  settingsTableMarkdown,
+  SettingError,
+  type RawSettings,
+  type ServeConfig,
+} from '../settings/index.js';
 
 /** The property commander stores a flag under: `--create-stream-ms <ms>` → `createStreamMs`. */
 function optionAttribute(flag: string): string {
@@ -18,27 +28,38 @@ program.name('tributary').description('A self-hosted streaming platform that spe
 const serve = program
   .command('serve')
   .description('run the server (embedded storage in --data-dir)')
-  .option('--config <file>', 'JSON file of settings (keys as in the README), below flags and environment');
+  .option('--config <file>', 'JSON file of settings (keys as in the README), below flags and environment')
+  .option('--print-settings-table', "print the README's table of settings (Markdown) and exit");
 
-for (const key of Object.keys(configDocs) as (keyof ServeConfig)[]) {
-  const doc = configDocs[key];
-  serve.option(doc.flag, `${doc.help} [env ${doc.env}] (default: ${JSON.stringify(defaultConfig[key])})`);
+for (const key of settingKeys) {
+  serve.addOption(new Option(serveSettings[key].flag, helpLine(key)).helpGroup(helpGroup(key)));
 }
 
-serve.action(async (opts: Record<string, unknown> & { config?: string }) => {
+serve.action(async (opts: Record<string, unknown> & { config?: string; printSettingsTable?: boolean }) => {
+  if (opts.printSettingsTable) {
+    process.stdout.write(settingsTableMarkdown());
+    return;
+  }
   let config: ServeConfig;
   try {
-    const flags: Partial<Record<keyof ServeConfig, unknown>> = {};
-    for (const key of Object.keys(configDocs) as (keyof ServeConfig)[]) {
-      flags[key] = opts[optionAttribute(configDocs[key].flag)];
-    }
+    const flags: RawSettings = {};
+    for (const key of settingKeys) flags[key] = opts[optionAttribute(serveSettings[key].flag)];
     config = resolveConfig(flags, process.env, opts.config);
   } catch (err) {
-    console.error(`tributary: ${(err as Error).message}`);
+    if (!(err instanceof SettingError)) throw err;
+    console.error(`tributary: ${err.message}`);
     process.exit(2);
   }
   const logger = pino({ level: config.logLevel });
-  const server = await startServer(config, { logger });
+  let server: Awaited<ReturnType<typeof startServer>>;
+  try {
+    server = await startServer(config, { logger });
+  } catch (err) {
+    // A file that cannot be read, a port in use: one line, the stack only when debugging.
+    logger.debug({ err }, 'start-up failed');
+    console.error(`tributary: could not start: ${(err as Error).message}`);
+    process.exit(1);
+  }
   logger.info(
     { endpoint: server.endpoint, dataDir: config.dataDir, fsync: config.fsync },
     `Tributary listening on ${server.endpoint}`,

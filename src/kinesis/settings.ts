@@ -1,5 +1,4 @@
-import type { ServeConfig } from '../config.js';
-import { defaultLimitSettings, limitSettingsFromConfig, type LimitSettings } from './limits/settings.js';
+import { defaultLimitSettings, type LimitSettings } from './limits/settings.js';
 
 /** What the Kinesis service needs to know about its deployment; every value is a serve option. */
 export interface KinesisSettings {
@@ -51,12 +50,3 @@ export const defaultKinesisSettings: KinesisSettings = {
   fanOutReadBytesPerSecond: 2 * 1024 * 1024,
   metricsRetentionMinutes: 180,
 };
-
-/** The settings that the quota, limit and stream-update serve options give. */
-export function quotaSettingsFromConfig(config: ServeConfig): Pick<KinesisSettings, 'onDemandStreamLimit' | 'updateStreamDelayMs' | 'limits'> {
-  return {
-    onDemandStreamLimit: config.onDemandStreamLimit,
-    updateStreamDelayMs: config.updateStreamDelayMs,
-    limits: limitSettingsFromConfig(config),
-  };
-}

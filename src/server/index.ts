@@ -3,11 +3,9 @@ import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
-import type { ServeConfig } from '../config.js';
 import { kinesisOperations } from '../kinesis/operations/index.js';
 import { kinesisAuthorizer } from '../kinesis/authorization.js';
 import { Kinesis } from '../kinesis/service.js';
-import { defaultKinesisSettings, quotaSettingsFromConfig } from '../kinesis/settings.js';
 import { kinesisShapes } from '../kinesis/shapes.js';
 import { UnknownOperationException } from '../protocol/errors.js';
 import { SqliteCatalog } from '../storage/embedded/catalog.js';
@@ -20,6 +18,18 @@ import { OffsetClock, systemClock, type Clock } from '../util/clock.js';
 import { createAuth } from '../auth/index.js';
 import { createPrometheusRegistry } from '../metrics/prometheus.js';
 import { metricsStoreFor } from '../metrics/store.js';
+import {
+  authSettings,
+  dynamoDbSettings,
+  embeddedLogSettings,
+  jetStreamSettings,
+  kinesisSettings,
+  listenerSettings,
+  masterKeySettings,
+  servesMetricsEndpoint,
+  tlsSettings,
+  type ServeConfig,
+} from '../settings/index.js';
 import { Listener } from './listener.js';
 import { loadMasterKey } from './master-key.js';
 import { ResponseBudget } from './response-budget.js';
@@ -47,17 +57,13 @@ export async function startServer(config: ServeConfig, hooks: ServerHooks = {}):
   const logger = hooks.logger ?? pino({ level: config.logLevel });
   mkdirSync(config.dataDir, { recursive: true });
   // Both fail before anything is opened: a wrong master key must not meet the data.
-  const masterKey = loadMasterKey(config);
-  const tlsMaterial = loadTls(config);
-  const jetStream =
-    config.storage === 'jetstream' ? await openJetStreamStorage({ servers: config.nats, replicas: config.natsReplicas, prefix: config.natsPrefix }) : undefined;
+  const masterKey = loadMasterKey(masterKeySettings(config));
+  const tlsMaterial = loadTls(tlsSettings(config));
+  const jetStreamCluster = jetStreamSettings(config);
+  const jetStream = jetStreamCluster ? await openJetStreamStorage(jetStreamCluster) : undefined;
   const catalog = jetStream?.catalog ?? new SqliteCatalog(path.join(config.dataDir, 'catalog.sqlite'));
-  const logs = jetStream?.logs ?? createEmbeddedLogStore(path.join(config.dataDir, 'streams'), {
-    fsync: config.fsync,
-    fsyncIntervalMs: config.fsyncIntervalMs,
-    segmentBytes: config.segmentBytes,
-    segmentMaxAgeMs: 3_600_000,
-  });
+  const embeddedLogs = embeddedLogSettings(config);
+  const logs = jetStream?.logs ?? createEmbeddedLogStore(embeddedLogs.dir, embeddedLogs.options);
   // Nodes sharing a JetStream cluster run the background work on whichever holds the lease.
   const lease = jetStream
     ? new CatalogLease(catalog, 'lease.background', `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`, {
@@ -67,20 +73,7 @@ export async function startServer(config: ServeConfig, hooks: ServerHooks = {}):
     : undefined;
   const readBudget = config.maxReadBytes > 0 ? new ResponseBudget(config.maxReadBytes) : undefined;
   const kinesis = new Kinesis({
-    settings: {
-      ...defaultKinesisSettings,
-      region: config.region,
-      accountId: config.accountId,
-      createStreamDelayMs: config.createStreamDelayMs,
-      deleteStreamDelayMs: config.deleteStreamDelayMs,
-      shardLimit: config.shardLimit,
-      ...quotaSettingsFromConfig(config),
-      consumerDelayMs: config.consumerDelayMs,
-      subscriptionHeartbeatMs: config.subscriptionHeartbeatMs,
-      subscriptionLifetimeMs: config.subscriptionLifetimeMs,
-      fanOutReadBytesPerSecond: config.fanOutReadBytesPerSecond,
-      metricsRetentionMinutes: Math.max(1, Math.round(config.metricsRetentionHours * 60)),
-    },
+    settings: kinesisSettings(config),
     catalog,
     logs,
     clock,
@@ -98,7 +91,7 @@ export async function startServer(config: ServeConfig, hooks: ServerHooks = {}):
   );
   if (masterKey.exposed) logger.warn({ masterKeyFile: masterKey.file }, 'the master key file can be read by other users: chmod 600 it');
 
-  const auth = createAuth(config, logger);
+  const auth = createAuth(authSettings(config), logger);
   const kinesisBinding: ServiceBinding = {
     targetPrefix: 'Kinesis_20131202',
     shapes: kinesisShapes,
@@ -109,12 +102,10 @@ export async function startServer(config: ServeConfig, hooks: ServerHooks = {}):
     },
     ...(auth.mode === 'verified' ? { authorize: kinesisAuthorizer(kinesis) } : {}),
   };
-  // GET /metrics is unauthenticated: with a credentials file it is served only when asked for.
-  const serveMetrics = config.metricsEndpoint === 'on' || (config.metricsEndpoint === 'auto' && !config.credentials);
-  const registry = serveMetrics ? createPrometheusRegistry(kinesis.metrics) : undefined;
+  const registry = servesMetricsEndpoint(config) ? createPrometheusRegistry(kinesis.metrics) : undefined;
   const debug = logger.isLevelEnabled('debug');
   const dynamodb = new DynamoDb(
-    { region: config.region, accountId: config.accountId },
+    dynamoDbSettings(config),
     jetStream?.tables ?? new SqliteTableStore(path.join(config.dataDir, 'tables.sqlite')),
     clock,
   );
@@ -133,16 +124,7 @@ export async function startServer(config: ServeConfig, hooks: ServerHooks = {}):
       router(req, res).catch((err) => logger.error({ err }, 'request handler failed'));
     },
     {
-      host: config.host,
-      port: config.port,
-      keepAliveTimeoutMs: config.keepAliveTimeoutMs,
-      requestTimeoutMs: config.requestTimeoutMs,
-      headersTimeoutMs: config.headersTimeoutMs,
-      idleTimeoutMs: config.idleTimeoutMs,
-      maxHeaderBytes: config.maxHeaderBytes,
-      maxConnections: config.maxConnections,
-      maxConcurrentStreams: config.maxConcurrentStreams,
-      maxUnsentBytes: config.maxUnsentBytes,
+      ...listenerSettings(config),
       onError: (err) => logger.warn({ err }, 'accepting a connection failed'),
       tls: tlsMaterial && { cert: tlsMaterial.cert, key: tlsMaterial.key },
     },

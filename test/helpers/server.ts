@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KinesisClient, type KinesisClientConfig } from '@aws-sdk/client-kinesis';
 import pino from 'pino';
-import { defaultConfig, type ServeConfig } from '../../src/config.js';
+import { defaultConfig, type ServeConfig } from '../../src/settings/index.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
 import type { Clock } from '../../src/util/clock.js';
 import { startNatsServer, type NatsServer } from '../storage/jetstream/nats-server.js';

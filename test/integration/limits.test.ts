@@ -13,7 +13,7 @@ import {
   type KinesisClient,
   type PutRecordsRequestEntry,
 } from '@aws-sdk/client-kinesis';
-import { defaultConfig, resolveConfig } from '../../src/config.js';
+import { defaultConfig, resolveConfig } from '../../src/settings/index.js';
 import { ManualClock } from '../../src/util/clock.js';
 import {
   ACCOUNT,

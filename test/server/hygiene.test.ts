@@ -9,7 +9,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PutRecordCommand, StartStreamEncryptionCommand } from '@aws-sdk/client-kinesis';
 import pino from 'pino';
-import { defaultConfig } from '../../src/config.js';
+import { defaultConfig } from '../../src/settings/index.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
 import { createStream, readShard, shardId, texts } from '../helpers/kinesis.js';
 import { registerActive, SdkSubscription } from '../helpers/fan-out.js';

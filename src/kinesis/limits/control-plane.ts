@@ -57,7 +57,7 @@ export const defaultOperationRates: Readonly<Record<string, OperationRate>> = {
 /**
  * Parses `--control-plane-rates`: comma-separated `Operation=calls-per-second` pairs that replace
  * the default rate of those operations (0 lifts the limit). Throws with a message naming the
- * offending pair.
+ * offending pair (the caller names the flag or variable).
  */
 export function parseOperationRates(text: string): Record<string, number> {
   const out: Record<string, number> = {};
@@ -65,9 +65,9 @@ export function parseOperationRates(text: string): Record<string, number> {
     const item = part.trim();
     if (item === '') continue;
     const m = /^([A-Za-z]+)=(\d+(?:\.\d+)?)$/.exec(item);
-    if (!m) throw new Error(`--control-plane-rates: expected Operation=rate, not ${item}`);
+    if (!m) throw new Error(`expected Operation=rate, not ${item}`);
     if (!(m[1]! in defaultOperationRates)) {
-      throw new Error(`--control-plane-rates: ${m[1]} is not a rate-limited operation`);
+      throw new Error(`${m[1]} is not a rate-limited operation`);
     }
     out[m[1]!] = Number(m[2]);
   }

@@ -5,7 +5,7 @@ import { OperationRateLimiter } from './control-plane.js';
 import type { LimitSettings } from './settings.js';
 import { TokenBucket } from './token-bucket.js';
 
-export { defaultLimitSettings, limitSettingsFromConfig, type LimitSettings } from './settings.js';
+export { defaultLimitSettings, type LimitSettings } from './settings.js';
 
 /**
  * The throughput state of one shard. Buckets exist only for limits that are set (rate > 0).

@@ -1,6 +1,3 @@
-import type { ServeConfig } from '../../config.js';
-import { parseOperationRates } from './control-plane.js';
-
 const MiB = 1024 * 1024;
 
 /**
@@ -33,17 +30,3 @@ export const defaultLimitSettings: LimitSettings = {
   shardIteratorCallsPerSecond: 5,
   operationRates: {},
 };
-
-/** The limits as the serve options set them. */
-export function limitSettingsFromConfig(config: ServeConfig): LimitSettings {
-  return {
-    enabled: config.limits !== 'off',
-    shardWriteBytesPerSecond: config.shardWriteBytesPerSecond,
-    shardWriteRecordsPerSecond: config.shardWriteRecordsPerSecond,
-    shardWriteBurstBytes: config.shardWriteBurstBytes,
-    shardReadBytesPerSecond: config.shardReadBytesPerSecond,
-    shardReadCallsPerSecond: config.shardReadCallsPerSecond,
-    shardIteratorCallsPerSecond: config.shardIteratorCallsPerSecond,
-    operationRates: parseOperationRates(config.controlPlaneRates),
-  };
-}

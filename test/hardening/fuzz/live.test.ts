@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import fc from 'fast-check';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { defaultConfig } from '../../../src/config.js';
+import { defaultConfig } from '../../../src/settings/index.js';
 import { startServer, type RunningServer } from '../../../src/server/index.js';
 import { engineConfig, removeDir, tempDir } from '../../helpers/server.js';
 import { scale } from '../scale.js';
