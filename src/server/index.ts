@@ -6,6 +6,7 @@ import pino from 'pino';
 import { kinesisOperations } from '../kinesis/operations/index.js';
 import { kinesisAuthorizer } from '../kinesis/authorization.js';
 import { Kinesis } from '../kinesis/service.js';
+import { shardIdOf } from '../kinesis/shard.js';
 import { kinesisShapes } from '../kinesis/shapes.js';
 import { UnknownOperationException } from '../protocol/errors.js';
 import { SqliteCatalog } from '../storage/embedded/catalog.js';
@@ -102,7 +103,7 @@ export async function startServer(config: ServeConfig, hooks: ServerHooks = {}):
     },
     ...(auth.mode === 'verified' ? { authorize: kinesisAuthorizer(kinesis) } : {}),
   };
-  const registry = servesMetricsEndpoint(config) ? createPrometheusRegistry(kinesis.metrics) : undefined;
+  const registry = servesMetricsEndpoint(config) ? createPrometheusRegistry(kinesis.metrics, shardIdOf) : undefined;
   const debug = logger.isLevelEnabled('debug');
   const dynamodb = new DynamoDb(
     dynamoDbSettings(config),
