@@ -243,6 +243,25 @@ describe('limits', () => {
       clock.advance(200);
       await getIterator(client, 'lim-gsi', shardId(0), 'LATEST');
     });
+
+    it('answers a malformed GetShardIterator with its validation error even when the shard is throttled', async () => {
+      await createStream(client, 'lim-gsi-bad', 1);
+      for (let i = 0; i < 5; i++) await getIterator(client, 'lim-gsi-bad', shardId(0), 'LATEST');
+      const throttled = () => client.send(new GetShardIteratorCommand({ StreamName: 'lim-gsi-bad', ShardId: shardId(0), ShardIteratorType: 'LATEST' }));
+      await expectError(throttled(), 'ProvisionedThroughputExceededException');
+      await expectError(
+        client.send(new GetShardIteratorCommand({ StreamName: 'lim-gsi-bad', ShardId: shardId(0), ShardIteratorType: 'AT_SEQUENCE_NUMBER' })),
+        'InvalidArgumentException',
+        'Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber or ' +
+          '(2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. Request specified AT_SEQUENCE_NUMBER and no StartingSequenceNumber.',
+      );
+      await expectError(
+        client.send(new GetShardIteratorCommand({ StreamName: 'lim-gsi-bad', ShardId: shardId(0), ShardIteratorType: 'AT_TIMESTAMP' })),
+        'InvalidArgumentException',
+        'Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. Current request has no timestamp parameter.',
+      );
+      await expectError(throttled(), 'ProvisionedThroughputExceededException');
+    });
   });
 
   describe('control-plane call rates', () => {

@@ -30,12 +30,13 @@ export const getShardIterator = defineOperation<Input, unknown>('GetShardIterato
   if (index === undefined) throw shardUnknown(k, shardId, stream.name);
   const shard = stream.meta.status === 'CREATING' ? undefined : stream.shard(index);
   if (!shard) throw shardNotFound(k, shardId, stream.name);
-  k.limits.beforeGetShardIterator(stream, shard, k.now);
   const pos = { type: input.ShardIteratorType, sequenceNumber: input.StartingSequenceNumber, timestamp: input.Timestamp };
   checkPositionArguments(pos);
   const now = k.now;
   const log = await k.retainedLog(stream, shard);
   const offset = await startingOffset(k, stream, shard, log, pos, 'GetShardIterator');
+  // A request that cannot be served gets its own error first, whatever the shard's call budget.
+  k.limits.beforeGetShardIterator(stream, shard, now);
   return {
     ShardIterator: k.iterators.encode({ streamKey: stream.key, shardIndex: shard.index, offset, issuedAt: now }),
   };
