@@ -20,7 +20,7 @@ import {
   ResourceNotFoundException,
   ServiceUnavailableException,
 } from '../protocol/errors.js';
-import { evenHashRanges } from './hash-key.js';
+import { evenHashRanges } from '../util/hash-key.js';
 import { Limits } from './limits/index.js';
 import { autoScale } from './on-demand-scaling.js';
 import { finishPendingReshard } from './resharding.js';

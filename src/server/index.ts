@@ -22,7 +22,7 @@ import { createAuth } from '../auth/index.js';
 import { createPrometheusRegistry } from '../metrics/prometheus.js';
 import { Listener } from './listener.js';
 import { loadMasterKey } from './master-key.js';
-import { ResponseBudget } from './response-budget.js';
+import { ResponseBudget } from '../util/response-budget.js';
 import { createRouter, type ServiceBinding } from './router.js';
 import { loadTls } from './tls.js';
 

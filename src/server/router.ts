@@ -13,7 +13,7 @@ import {
 import { decodeInput, encodeError, encodeOutput, formatOf, validate, type WireFormat } from '../protocol/index.js';
 import { EventStreamOutput } from '../protocol/eventstream.js';
 import type { StructureShape } from '../protocol/shape.js';
-import { releaseWhenSent, shareOf, type BudgetShare } from './response-budget.js';
+import { HeldOutput, releaseWhenSent, type BudgetShare } from '../util/response-budget.js';
 import { sendEventStream } from './streaming.js';
 import type { RequestFacts } from '../auth/kinesis-authorizer.js';
 import type { SigV4Verifier } from '../auth/sigv4.js';
@@ -228,8 +228,11 @@ export function createRouter(services: ServiceBinding[], opts: RouterOptions) {
           now,
         });
       }
-      const output = await service.handle(operation, input);
-      share = shareOf(output);
+      let output = await service.handle(operation, input);
+      if (output instanceof HeldOutput) {
+        share = output.share;
+        output = output.output;
+      }
       if (output instanceof EventStreamOutput) {
         // An event stream (SubscribeToShard): the response goes on after this request is logged.
         op = operation;
