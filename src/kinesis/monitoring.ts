@@ -1,17 +1,7 @@
+import { SHARD_LEVEL_METRICS } from '../metrics/names.js';
 import type { Kinesis } from './service.js';
 import { changeStream, requireStatus } from './stream-state.js';
 import type { Stream } from './stream.js';
-
-/** The shard-level metrics, in the order AWS lists them; `ALL` stands for all of them. */
-export const SHARD_LEVEL_METRICS = [
-  'IncomingBytes',
-  'IncomingRecords',
-  'OutgoingBytes',
-  'OutgoingRecords',
-  'WriteProvisionedThroughputExceeded',
-  'ReadProvisionedThroughputExceeded',
-  'IteratorAgeMilliseconds',
-] as const;
 
 function expand(names: readonly string[]): Set<string> {
   return new Set(names.includes('ALL') ? SHARD_LEVEL_METRICS : names);

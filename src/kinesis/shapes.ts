@@ -12,7 +12,7 @@ import {
   type StructureShape,
   type Required,
 } from '../protocol/shape.js';
-import { SHARD_LEVEL_METRICS } from './monitoring.js';
+import { SHARD_LEVEL_METRICS } from '../metrics/names.js';
 
 /**
  * The input shape of every Kinesis Data Streams operation (API 2013-12-02), one table per

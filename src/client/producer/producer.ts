@@ -174,7 +174,7 @@ interface SdkError {
 }
 
 const MiB = 1024 * 1024;
-const THROTTLE_CODES = new Set([
+const THROTTLE_CODES: ReadonlySet<string> = new Set([
   'ProvisionedThroughputExceededException',
   'LimitExceededException',
   'ThrottlingException',
