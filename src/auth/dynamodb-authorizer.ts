@@ -1,6 +1,6 @@
 import { AccessDeniedException } from '../protocol/errors.js';
 import type { RequestFacts } from './kinesis-authorizer.js';
-import { accessDeniedMessage, evaluate, type RequestContext } from './policy.js';
+import { accessDeniedMessage, type PolicyEvaluator, type RequestContext } from './policy.js';
 
 type Input = Record<string, unknown>;
 
@@ -43,7 +43,7 @@ export function dynamoDbResources(settings: { region: string; accountId: string 
  * `dynamodb:<Operation>` on every resource it names (tables have no resource policies here).
  * Refuses with AccessDeniedException worded as AWS words it.
  */
-export function dynamoDbAuthorizer(settings: { region: string; accountId: string }) {
+export function dynamoDbAuthorizer(settings: { region: string; accountId: string }, policies: PolicyEvaluator) {
   return async function authorize(operation: string, input: Input, facts: RequestFacts): Promise<void> {
     const credential = facts.caller.credential;
     if (!credential) return;
@@ -72,7 +72,7 @@ export function dynamoDbAuthorizer(settings: { region: string; accountId: string
         account: principalAccount,
         keys,
       };
-      const decision = evaluate(credential.policies, undefined, ctx);
+      const decision = policies.evaluate(credential.policies, undefined, ctx);
       if (decision.effect !== 'allow') throw new AccessDeniedException(accessDeniedMessage(ctx, decision));
     }
   };

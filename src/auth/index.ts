@@ -4,6 +4,7 @@ import type { Kinesis } from '../kinesis/service.js';
 import { loadCredentials } from './credentials.js';
 import { dynamoDbAuthorizer } from './dynamodb-authorizer.js';
 import { kinesisAuthorizer, type RequestFacts } from './kinesis-authorizer.js';
+import { PolicyEvaluator } from './policy.js';
 import { SigV4Verifier } from './sigv4.js';
 
 /** Signing names accepted in credential scopes: Kinesis, and the services served beside it. */
@@ -22,6 +23,8 @@ export interface Auth {
   kinesisAuthorizer(k: Kinesis): ((operation: string, input: Record<string, unknown>, facts: RequestFacts) => Promise<void>) | undefined;
   /** Authorizes `dynamodb:<Operation>` by identity policies; undefined in development mode. */
   dynamoDbAuthorizer?: (operation: string, input: Record<string, unknown>, facts: RequestFacts) => Promise<void>;
+  /** Releases what authorization keeps (the policy evaluator's caches). */
+  close(): void;
 }
 
 /**
@@ -33,7 +36,7 @@ export function createAuth(config: Pick<ServeConfig, 'credentials' | 'region' | 
   if (!config.credentials) {
     logger.info({ auth: 'development' }, 'development mode: any well-formed SigV4 signature is accepted, nothing is authorized');
     const verifier = new SigV4Verifier({ region: config.region, services: SIGNING_SERVICES, skewMs: CLOCK_SKEW_MS });
-    return { mode: 'development', verifier, kinesisAuthorizer: () => undefined };
+    return { mode: 'development', verifier, kinesisAuthorizer: () => undefined, close: () => {} };
   }
   const credentials = loadCredentials(config.credentials, config.accountId);
   const verifier = new SigV4Verifier({
@@ -46,10 +49,12 @@ export function createAuth(config: Pick<ServeConfig, 'credentials' | 'region' | 
     { auth: 'verified', credentialsFile: config.credentials, accessKeys: credentials.size },
     'SigV4 signatures are verified and requests authorized by IAM policies',
   );
+  const policies = new PolicyEvaluator();
   return {
     mode: 'verified',
     verifier,
-    kinesisAuthorizer: (k) => kinesisAuthorizer(k),
-    dynamoDbAuthorizer: dynamoDbAuthorizer({ region: config.region, accountId: config.accountId }),
+    kinesisAuthorizer: (k) => kinesisAuthorizer(k, policies),
+    dynamoDbAuthorizer: dynamoDbAuthorizer({ region: config.region, accountId: config.accountId }, policies),
+    close: () => policies.close(),
   };
 }

@@ -3,7 +3,7 @@ import { resolveResource } from '../kinesis/resources.js';
 import type { Kinesis } from '../kinesis/service.js';
 import { AccessDeniedException } from '../protocol/errors.js';
 import { kinesisActionResources } from './kinesis-actions.js';
-import { accessDeniedMessage, evaluate, type RequestContext } from './policy.js';
+import { accessDeniedMessage, type PolicyEvaluator, type RequestContext } from './policy.js';
 import type { Caller } from './sigv4.js';
 
 /** What the transport knows about a request, for condition keys. */
@@ -82,7 +82,7 @@ async function resourcePolicyOf(k: Kinesis, arn: string): Promise<string | undef
  * stream or consumer it names, evaluated for `kinesis:<Operation>` on that resource. Refuses with
  * AccessDeniedException worded as AWS words it.
  */
-export function kinesisAuthorizer(k: Kinesis) {
+export function kinesisAuthorizer(k: Kinesis, policies: PolicyEvaluator) {
   const account = k.settings.accountId;
   return async function authorize(operation: string, input: Input, facts: RequestFacts): Promise<void> {
     const credential = facts.caller.credential;
@@ -112,7 +112,7 @@ export function kinesisAuthorizer(k: Kinesis) {
       account: principalAccount,
       keys,
     };
-    const decision = evaluate(credential.policies, await resourcePolicyOf(k, arn), ctx);
+    const decision = policies.evaluate(credential.policies, await resourcePolicyOf(k, arn), ctx);
     if (decision.effect !== 'allow') throw new AccessDeniedException(accessDeniedMessage(ctx, decision));
   };
 }

@@ -183,6 +183,7 @@ export async function startServer(config: ServeConfig, hooks: ServerHooks = {}):
         await listener.close(5_000);
         await kinesis.close();
         await dynamodb.close();
+        auth.close();
         await jetStream?.close();
       })();
       return closing;
