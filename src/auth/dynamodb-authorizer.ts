@@ -1,8 +1,11 @@
 import { AccessDeniedException } from '../protocol/errors.js';
+import type { Operation } from '../protocol/operation.js';
 import type { RequestFacts } from './kinesis-authorizer.js';
 import { accessDeniedMessage, type PolicyEvaluator, type RequestContext } from './policy.js';
 
 type Input = Record<string, unknown>;
+/** What authorization needs of an operation: its name and its IAM action. */
+export type AuthorizedOperation = Pick<Operation<unknown>, 'name' | 'action'>;
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
@@ -39,15 +42,15 @@ export function dynamoDbResources(settings: { region: string; accountId: string 
 }
 
 /**
- * Authorizes one DynamoDB request by the caller's identity policies, evaluated for
- * `dynamodb:<Operation>` on every resource it names (tables have no resource policies here).
+ * Authorizes one DynamoDB request by the caller's identity policies, evaluated for the
+ * operation's action (`dynamodb:<Operation>`) on every resource it names (tables have no resource policies here).
  * Refuses with AccessDeniedException worded as AWS words it.
  */
 export function dynamoDbAuthorizer(settings: { region: string; accountId: string }, policies: PolicyEvaluator) {
-  return async function authorize(operation: string, input: Input, facts: RequestFacts): Promise<void> {
+  return async function authorize(op: AuthorizedOperation, input: Input, facts: RequestFacts): Promise<void> {
     const credential = facts.caller.credential;
     if (!credential) return;
-    const resources = dynamoDbResources(settings, operation, input);
+    const resources = dynamoDbResources(settings, op.name, input);
     if (resources === undefined) return;
     const principalAccount = /^arn:aws[a-z-]*:(?:iam|sts)::(\d{12}):/.exec(credential.principalArn)?.[1] ?? settings.accountId;
     const keys = new Map<string, string>([
@@ -66,7 +69,7 @@ export function dynamoDbAuthorizer(settings: { region: string; accountId: string
     }
     for (const resource of resources) {
       const ctx: RequestContext = {
-        action: `dynamodb:${operation}`,
+        action: op.action,
         resource,
         principalArn: credential.principalArn,
         account: principalAccount,

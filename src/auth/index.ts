@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { ServeConfig } from '../config.js';
 import type { Kinesis } from '../kinesis/service.js';
 import { loadCredentials } from './credentials.js';
-import { dynamoDbAuthorizer } from './dynamodb-authorizer.js';
+import { dynamoDbAuthorizer, type AuthorizedOperation } from './dynamodb-authorizer.js';
 import { kinesisAuthorizer, type RequestFacts } from './kinesis-authorizer.js';
 import { PolicyEvaluator } from './policy.js';
 import { SigV4Verifier } from './sigv4.js';
@@ -21,8 +21,8 @@ export interface Auth {
   /** In development mode it checks only that a signature is complete and well formed. */
   verifier: SigV4Verifier;
   kinesisAuthorizer(k: Kinesis): ((operation: string, input: Record<string, unknown>, facts: RequestFacts) => Promise<void>) | undefined;
-  /** Authorizes `dynamodb:<Operation>` by identity policies; undefined in development mode. */
-  dynamoDbAuthorizer?: (operation: string, input: Record<string, unknown>, facts: RequestFacts) => Promise<void>;
+  /** Authorizes a DynamoDB operation's action by identity policies; undefined in development mode. */
+  dynamoDbAuthorizer?: (op: AuthorizedOperation, input: Record<string, unknown>, facts: RequestFacts) => Promise<void>;
   /** Releases what authorization keeps (the policy evaluator's caches). */
   close(): void;
 }

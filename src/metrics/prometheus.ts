@@ -1,7 +1,6 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import { isLevel, SHARD_LEVEL_METRICS, snakeCase, STREAM_METRICS } from './names.js';
 import type { MetricsRecorder } from './recorder.js';
-import { shardIdOf } from '../kinesis/shard.js';
 import type { MinuteBuckets } from './buckets.js';
 
 const PREFIX = 'tributary_kinesis';
@@ -16,9 +15,10 @@ export function familyName(scope: 'stream' | 'shard', name: string): string {
 /**
  * A Prometheus registry whose families are read from the recorder at each scrape: amounts are
  * counters (the total since the server started), latencies and iterator ages are gauges (the
- * maximum in the current minute, or in the last minute that had a sample).
+ * maximum in the current minute, or in the last minute that had a sample). `shardLabel` names a
+ * shard by its index (the service's shard id) in the `shard` label.
  */
-export function createPrometheusRegistry(recorder: MetricsRecorder): Registry {
+export function createPrometheusRegistry(recorder: MetricsRecorder, shardLabel: (index: number) => string): Registry {
   const registry = new Registry();
   const define = (scope: 'stream' | 'shard', names: readonly string[]) => {
     names.forEach((name, i) => {
@@ -27,7 +27,7 @@ export function createPrometheusRegistry(recorder: MetricsRecorder): Registry {
       const each = (fn: (labels: Record<string, string>, b: MinuteBuckets) => void) => {
         for (const m of recorder.all()) {
           if (scope === 'stream') fn({ stream: m.name }, m.stream);
-          else for (const [index, b] of m.shards) fn({ stream: m.name, shard: shardIdOf(index) }, b);
+          else for (const [index, b] of m.shards) fn({ stream: m.name, shard: shardLabel(index) }, b);
         }
       };
       if (isLevel(name)) {

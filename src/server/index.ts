@@ -9,11 +9,14 @@ import { useReadBudget } from '../kinesis/operations/get-records.js';
 import { useAtRestCipher } from '../kinesis/at-rest.js';
 import { Kinesis } from '../kinesis/service.js';
 import { defaultKinesisSettings, quotaSettingsFromConfig } from '../kinesis/settings.js';
+import { shardIdOf } from '../kinesis/shard.js';
 import { kinesisShapes } from '../kinesis/shapes.js';
 import { UnknownOperationException } from '../protocol/errors.js';
+import { operationTable, type Operation, type OperationTable } from '../protocol/operation.js';
 import { SqliteCatalog } from '../storage/embedded/catalog.js';
 import { SqliteTableStore } from '../storage/embedded/tables.js';
-import { dynamoDbBinding } from '../dynamodb/binding.js';
+import { dynamoDbErrorType } from '../dynamodb/errors.js';
+import { DYNAMODB_JSON_CONTENT_TYPE, DYNAMODB_TARGET_PREFIX, dynamoDbOperations } from '../dynamodb/operations/index.js';
 import { DynamoDb } from '../dynamodb/service.js';
 import { createEmbeddedLogStore } from '../storage/embedded/index.js';
 import { CatalogLease, openJetStreamStorage } from '../storage/jetstream/index.js';
@@ -23,7 +26,7 @@ import { createPrometheusRegistry } from '../metrics/prometheus.js';
 import { Listener } from './listener.js';
 import { loadMasterKey } from './master-key.js';
 import { ResponseBudget } from '../util/response-budget.js';
-import { createRouter, type ServiceBinding } from './router.js';
+import { createRouter, type ServiceEndpoint } from './router.js';
 import { loadTls } from './tls.js';
 
 export interface RunningServer {
@@ -100,26 +103,31 @@ export async function startServer(config: ServeConfig, hooks: ServerHooks = {}):
   if (masterKey.exposed) logger.warn({ masterKeyFile: masterKey.file }, 'the master key file can be read by other users: chmod 600 it');
 
   const auth = createAuth(config, logger);
-  const kinesisBinding: ServiceBinding = {
+  const kinesisAuthorize = auth.kinesisAuthorizer(kinesis);
+  const kinesisEndpoint: ServiceEndpoint<Kinesis> = {
     targetPrefix: 'Kinesis_20131202',
-    shapes: kinesisShapes,
-    handle(operation, input) {
-      const op = kinesisOperations.get(operation);
-      if (!op) throw new UnknownOperationException('');
-      return op.handle(kinesis, input);
-    },
-    authorize: auth.kinesisAuthorizer(kinesis),
+    context: kinesis,
+    operations: kinesisOperationTable(),
+    authorize: kinesisAuthorize && ((op, input, facts) => kinesisAuthorize(op.name, input, facts)),
   };
   // GET /metrics is unauthenticated: with a credentials file it is served only when asked for.
   const serveMetrics = config.metricsEndpoint === 'on' || (config.metricsEndpoint === 'auto' && !config.credentials);
-  const registry = serveMetrics ? createPrometheusRegistry(kinesis.metrics) : undefined;
+  const registry = serveMetrics ? createPrometheusRegistry(kinesis.metrics, shardIdOf) : undefined;
   const debug = logger.isLevelEnabled('debug');
   const dynamodb = new DynamoDb(
     { region: config.region, accountId: config.accountId },
     jetStream?.tables ?? new SqliteTableStore(path.join(config.dataDir, 'tables.sqlite')),
     clock,
   );
-  const router = createRouter([kinesisBinding, dynamoDbBinding(dynamodb, auth.dynamoDbAuthorizer)], {
+  const dynamoDbEndpoint: ServiceEndpoint<DynamoDb> = {
+    targetPrefix: DYNAMODB_TARGET_PREFIX,
+    context: dynamodb,
+    operations: dynamoDbOperations,
+    jsonContentType: DYNAMODB_JSON_CONTENT_TYPE,
+    errorType: dynamoDbErrorType,
+    authorize: auth.dynamoDbAuthorizer,
+  };
+  const router = createRouter([kinesisEndpoint, dynamoDbEndpoint], {
     maxBodyBytes: config.maxBodyBytes,
     verifier: auth.verifier,
     now: () => clock.now(),
@@ -189,6 +197,32 @@ export async function startServer(config: ServeConfig, hooks: ServerHooks = {}):
       return closing;
     },
   };
+}
+
+/**
+ * The Kinesis operations in the shape the router takes: each one's input from kinesisShapes and
+ * the action `kinesis:<Name>`. An operation whose shape is declared but that is not served yet
+ * is validated and then answered UnknownOperationException.
+ */
+function kinesisOperationTable(): OperationTable<Kinesis> {
+  const ops: Operation<Kinesis>[] = [];
+  for (const [name, input] of kinesisShapes) {
+    const op = kinesisOperations.get(name);
+    ops.push({
+      name,
+      input,
+      action: `kinesis:${name}`,
+      handle: op
+        ? (k, request) => op.handle(k, request)
+        : async () => {
+            throw new UnknownOperationException('');
+          },
+    });
+  }
+  for (const name of kinesisOperations.keys()) {
+    if (!kinesisShapes.has(name)) throw new Error(`Kinesis operation ${name} has no input shape`);
+  }
+  return operationTable(ops);
 }
 
 function offsetClock(ms: number): Clock {
