@@ -1,6 +1,10 @@
+import type { Operation } from '../protocol/operation.js';
+import type { PolicyEvaluator } from './policy.js';
 import { requestContext, requireAllowed, type RequestFacts } from './request.js';
 
 type Input = Record<string, unknown>;
+/** What authorization needs of an operation: its name and its IAM action. */
+export type AuthorizedOperation = Pick<Operation<unknown>, 'name' | 'action'>;
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
@@ -37,18 +41,18 @@ export function dynamoDbResources(settings: { region: string; accountId: string 
 }
 
 /**
- * Authorizes one DynamoDB request by the caller's identity policies, evaluated for
- * `dynamodb:<Operation>` on every resource it names (tables have no resource policies here).
+ * Authorizes one DynamoDB request by the caller's identity policies, evaluated for the
+ * operation's action (`dynamodb:<Operation>`) on every resource it names (tables have no resource policies here).
  * Refuses with AccessDeniedException worded as AWS words it.
  */
-export function dynamoDbAuthorizer(settings: { region: string; accountId: string }) {
-  return async function authorize(operation: string, input: Input, facts: RequestFacts): Promise<void> {
+export function dynamoDbAuthorizer(settings: { region: string; accountId: string }, policies: PolicyEvaluator) {
+  return async function authorize(op: AuthorizedOperation, input: Input, facts: RequestFacts): Promise<void> {
     const credential = facts.caller.credential;
     if (!credential) return;
-    const resources = dynamoDbResources(settings, operation, input);
+    const resources = dynamoDbResources(settings, op.name, input);
     if (resources === undefined) return;
     for (const resource of resources) {
-      requireAllowed(credential, undefined, requestContext(credential, facts, settings, `dynamodb:${operation}`, resource));
+      requireAllowed(policies, credential, undefined, requestContext(credential, facts, settings, op.action, resource));
     }
   };
 }

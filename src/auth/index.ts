@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import { loadCredentials } from './credentials.js';
-import { dynamoDbAuthorizer } from './dynamodb-authorizer.js';
+import { dynamoDbAuthorizer, type AuthorizedOperation } from './dynamodb-authorizer.js';
 import type { RequestFacts } from './request.js';
+import { PolicyEvaluator } from './policy.js';
 import { SigV4Verifier } from './sigv4.js';
 
 /** Signing names accepted in credential scopes: Kinesis, and the services served beside it. */
@@ -24,8 +25,12 @@ export interface Auth {
   mode: 'development' | 'verified';
   /** In development mode it checks only that a signature is complete and well formed. */
   verifier: SigV4Verifier;
-  /** Authorizes `dynamodb:<Operation>` by identity policies; undefined in development mode. */
-  dynamoDbAuthorizer?: (operation: string, input: Record<string, unknown>, facts: RequestFacts) => Promise<void>;
+  /** Evaluates IAM policies for the services' authorizers, with bounded caches; absent in development mode. */
+  policies?: PolicyEvaluator;
+  /** Authorizes a DynamoDB operation's action by identity policies; undefined in development mode. */
+  dynamoDbAuthorizer?: (op: AuthorizedOperation, input: Record<string, unknown>, facts: RequestFacts) => Promise<void>;
+  /** Releases what authorization keeps (the policy evaluator's caches). */
+  close(): void;
 }
 
 /**
@@ -37,7 +42,7 @@ export function createAuth(config: AuthSettings, logger: Logger): Auth {
   if (!config.credentials) {
     logger.info({ auth: 'development' }, 'development mode: any well-formed SigV4 signature is accepted, nothing is authorized');
     const verifier = new SigV4Verifier({ region: config.region, services: SIGNING_SERVICES, skewMs: CLOCK_SKEW_MS });
-    return { mode: 'development', verifier };
+    return { mode: 'development', verifier, close: () => {} };
   }
   const credentials = loadCredentials(config.credentials, config.accountId);
   const verifier = new SigV4Verifier({
@@ -50,9 +55,12 @@ export function createAuth(config: AuthSettings, logger: Logger): Auth {
     { auth: 'verified', credentialsFile: config.credentials, accessKeys: credentials.size },
     'SigV4 signatures are verified and requests authorized by IAM policies',
   );
+  const policies = new PolicyEvaluator();
   return {
     mode: 'verified',
     verifier,
-    dynamoDbAuthorizer: dynamoDbAuthorizer({ region: config.region, accountId: config.accountId }),
+    policies,
+    dynamoDbAuthorizer: dynamoDbAuthorizer({ region: config.region, accountId: config.accountId }, policies),
+    close: () => policies.close(),
   };
 }

@@ -1,4 +1,5 @@
 import { BlockList, isIP } from 'node:net';
+import { LruCache } from '../util/lru-cache.js';
 
 /**
  * IAM policy evaluation for one request: identity-based policies of the caller and the resource
@@ -34,12 +35,19 @@ interface Statement {
   Condition?: unknown;
 }
 
-/** Resource policies arrive as the stored text; each text is parsed once. */
-const parsedPolicies = new Map<string, Statement[]>();
+/** What evaluation keeps between requests, each bounded, dropping the entries used least recently. */
+interface Caches {
+  /** Resource policies arrive as the stored text; each text is parsed once. */
+  readonly parsed: LruCache<string, Statement[]>;
+  /** Regular expressions of `*`/`?` patterns, by case mode and pattern. */
+  readonly globs: LruCache<string, RegExp>;
+  /** Address ranges of IpAddress conditions, built once each; null for one that is not a range. */
+  readonly blocks: LruCache<string, BlockList | null>;
+}
 
-function statementsOf(doc: unknown): Statement[] {
+function statementsOf(doc: unknown, c: Caches): Statement[] {
   if (typeof doc === 'string') {
-    let found = parsedPolicies.get(doc);
+    let found = c.parsed.get(doc);
     if (!found) {
       let parsed: unknown;
       try {
@@ -47,9 +55,8 @@ function statementsOf(doc: unknown): Statement[] {
       } catch {
         parsed = undefined;
       }
-      found = statementsOf(parsed);
-      if (parsedPolicies.size >= 1000) parsedPolicies.clear();
-      parsedPolicies.set(doc, found);
+      found = statementsOf(parsed, c);
+      c.parsed.set(doc, found);
     }
     return found;
   }
@@ -66,34 +73,31 @@ function list(v: unknown): string[] {
   return [];
 }
 
-const globCache = new Map<string, RegExp>();
-
 /** `*` matches any run of characters, `?` any one; everything else literally. */
-export function globMatch(pattern: string, value: string, ignoreCase = false): boolean {
+function globMatch(c: Caches, pattern: string, value: string, ignoreCase = false): boolean {
   if (pattern === '*') return true;
   if (!pattern.includes('*') && !pattern.includes('?')) {
     return ignoreCase ? pattern.toLowerCase() === value.toLowerCase() : pattern === value;
   }
   const id = `${ignoreCase ? 'i' : 's'}${pattern}`;
-  let re = globCache.get(id);
+  let re = c.globs.get(id);
   if (!re) {
     const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
     re = new RegExp(`^${body}$`, ignoreCase ? 'is' : 's');
-    if (globCache.size > 10_000) globCache.clear();
-    globCache.set(id, re);
+    c.globs.set(id, re);
   }
   return re.test(value);
 }
 
 /** ArnLike: each of the six colon-separated parts matched on its own; the last may hold colons. */
-export function arnLike(pattern: string, arn: string): boolean {
+function arnLike(c: Caches, pattern: string, arn: string): boolean {
   if (pattern === '*') return true;
   const p = pattern.split(':');
   const a = arn.split(':');
   if (p.length < 6 || a.length < 6) return false;
   const pp = [...p.slice(0, 5), p.slice(5).join(':')];
   const aa = [...a.slice(0, 5), a.slice(5).join(':')];
-  return pp.every((part, i) => globMatch(part, aa[i]!));
+  return pp.every((part, i) => globMatch(c, part, aa[i]!));
 }
 
 /** Policy variables such as ${aws:username} in Resource and condition values. */
@@ -107,16 +111,16 @@ function substitute(s: string, ctx: RequestContext): string {
   });
 }
 
-function matchesAction(s: Statement, action: string): boolean {
-  if (s.Action !== undefined) return list(s.Action).some((p) => globMatch(p, action, true));
-  if (s.NotAction !== undefined) return !list(s.NotAction).some((p) => globMatch(p, action, true));
+function matchesAction(c: Caches, s: Statement, action: string): boolean {
+  if (s.Action !== undefined) return list(s.Action).some((p) => globMatch(c, p, action, true));
+  if (s.NotAction !== undefined) return !list(s.NotAction).some((p) => globMatch(c, p, action, true));
   return false;
 }
 
-function matchesResource(s: Statement, resource: string, ctx: RequestContext, resourcePolicy: boolean): boolean {
+function matchesResource(c: Caches, s: Statement, resource: string, ctx: RequestContext, resourcePolicy: boolean): boolean {
   // A resource policy may leave Resource out: it then applies to the resource it is attached to.
   if (s.Resource === undefined && s.NotResource === undefined) return resourcePolicy;
-  const hit = (patterns: unknown) => list(patterns).some((p) => globMatch(substitute(p, ctx), resource));
+  const hit = (patterns: unknown) => list(patterns).some((p) => globMatch(c, substitute(p, ctx), resource));
   if (s.Resource !== undefined) return hit(s.Resource);
   return !hit(s.NotResource);
 }
@@ -130,10 +134,10 @@ function principalValues(p: unknown): string[] | '*' {
 }
 
 /** Whether a principal entry names the caller: its ARN, or its account (id or root ARN). */
-function principalEntryMatches(entry: string, ctx: RequestContext): 'exact' | 'account' | false {
+function principalEntryMatches(c: Caches, entry: string, ctx: RequestContext): 'exact' | 'account' | false {
   if (entry === ctx.principalArn) return 'exact';
   if (entry === ctx.account || entry === `arn:aws:iam::${ctx.account}:root`) return 'account';
-  if ((entry.includes('*') || entry.includes('?')) && globMatch(entry, ctx.principalArn)) return 'exact';
+  if ((entry.includes('*') || entry.includes('?')) && globMatch(c, entry, ctx.principalArn)) return 'exact';
   return false;
 }
 
@@ -142,26 +146,26 @@ function principalEntryMatches(entry: string, ctx: RequestContext): 'exact' | 'a
  * caller's account delegates to the account's identity policies and grants nothing by itself;
  * a Deny naming the account applies to every principal in it.
  */
-function matchesPrincipal(s: Statement, ctx: RequestContext, effect: 'Allow' | 'Deny'): boolean {
+function matchesPrincipal(c: Caches, s: Statement, ctx: RequestContext, effect: 'Allow' | 'Deny'): boolean {
   if (s.Principal !== undefined) {
     const v = principalValues(s.Principal);
     if (v === '*') return true;
     return v.some((e) => {
-      const m = principalEntryMatches(e, ctx);
+      const m = principalEntryMatches(c, e, ctx);
       return m === 'exact' || (m === 'account' && effect === 'Deny');
     });
   }
   if (s.NotPrincipal !== undefined) {
     const v = principalValues(s.NotPrincipal);
     if (v === '*') return false;
-    return !v.some((e) => principalEntryMatches(e, ctx) !== false);
+    return !v.some((e) => principalEntryMatches(c, e, ctx) !== false);
   }
   return false;
 }
 
 // --- conditions ----------------------------------------------------------------------------------
 
-type Test = (policyValue: string, requestValue: string) => boolean;
+type Test = (policyValue: string, requestValue: string, c: Caches) => boolean;
 
 const numeric = (f: (a: number, b: number) => boolean): Test => (pv, rv) => {
   const a = Number(rv);
@@ -175,11 +179,11 @@ const dated = (f: (a: number, b: number) => boolean): Test => (pv, rv) => {
   return Number.isFinite(a) && Number.isFinite(b) && f(a, b);
 };
 
-function ipMatch(pv: string, rv: string): boolean {
+function ipMatch(pv: string, rv: string, c: Caches): boolean {
   const ip = rv.startsWith('::ffff:') && isIP(rv.slice(7)) === 4 ? rv.slice(7) : rv;
   const family = isIP(ip);
   if (family === 0) return false;
-  let block = blocks.get(pv);
+  let block = c.blocks.get(pv);
   if (block === undefined) {
     const [net, bits] = pv.split('/');
     const netFamily = isIP(net ?? '');
@@ -192,20 +196,16 @@ function ipMatch(pv: string, rv: string): boolean {
       if (bits === undefined) block.addAddress(net!, type);
       else block.addSubnet(net!, prefix, type);
     }
-    if (blocks.size >= 1000) blocks.clear();
-    blocks.set(pv, block);
+    c.blocks.set(pv, block);
   }
   return block !== null && block.check(ip, family === 4 ? 'ipv4' : 'ipv6');
 }
-
-/** Address ranges of IpAddress conditions, built once each; null for one that is not a range. */
-const blocks = new Map<string, BlockList | null>();
 
 /** Positive operators; each `Not` form is the negation of one of these. */
 const OPERATORS: Record<string, Test> = {
   stringequals: (pv, rv) => pv === rv,
   stringequalsignorecase: (pv, rv) => pv.toLowerCase() === rv.toLowerCase(),
-  stringlike: (pv, rv) => globMatch(pv, rv),
+  stringlike: (pv, rv, c) => globMatch(c, pv, rv),
   numericequals: numeric((a, b) => a === b),
   numericlessthan: numeric((a, b) => a < b),
   numericlessthanequals: numeric((a, b) => a <= b),
@@ -219,7 +219,7 @@ const OPERATORS: Record<string, Test> = {
   bool: (pv, rv) => pv.toLowerCase() === rv.toLowerCase(),
   ipaddress: ipMatch,
   arnequals: (pv, rv) => pv === rv,
-  arnlike: arnLike,
+  arnlike: (pv, rv, c) => arnLike(c, pv, rv),
   binaryequals: (pv, rv) => pv === rv,
 };
 const NEGATED: Record<string, string> = {
@@ -292,7 +292,7 @@ export function identityPolicyProblems(doc: unknown): string[] {
 }
 
 /** Whether every condition of a statement holds; an operator this does not know never holds. */
-export function conditionsHold(condition: unknown, ctx: RequestContext): boolean {
+function conditionsHold(c: Caches, condition: unknown, ctx: RequestContext): boolean {
   if (condition === undefined) return true;
   if (typeof condition !== 'object' || condition === null) return false;
   for (const [rawOp, block] of Object.entries(condition as Record<string, unknown>)) {
@@ -320,10 +320,10 @@ export function conditionsHold(condition: unknown, ctx: RequestContext): boolean
         return false;
       }
       if (positive) {
-        if (!values.some((v) => positive(v, actual))) return false;
+        if (!values.some((v) => positive(v, actual, c))) return false;
       } else {
         const test = OPERATORS[negatedOf!]!;
-        if (values.some((v) => test(v, actual))) return false;
+        if (values.some((v) => test(v, actual, c))) return false;
       }
     }
   }
@@ -332,32 +332,85 @@ export function conditionsHold(condition: unknown, ctx: RequestContext): boolean
 
 // --- evaluation ----------------------------------------------------------------------------------
 
-function applies(s: Statement, ctx: RequestContext, resourcePolicy: boolean): boolean {
+function applies(c: Caches, s: Statement, ctx: RequestContext, resourcePolicy: boolean): boolean {
   return (
-    matchesAction(s, ctx.action) &&
-    matchesResource(s, ctx.resource, ctx, resourcePolicy) &&
-    conditionsHold(s.Condition, ctx)
+    matchesAction(c, s, ctx.action) &&
+    matchesResource(c, s, ctx.resource, ctx, resourcePolicy) &&
+    conditionsHold(c, s.Condition, ctx)
   );
 }
 
-export function evaluate(identityPolicies: readonly unknown[], resourcePolicy: unknown, ctx: RequestContext): Decision {
+function evaluate(c: Caches, identityPolicies: readonly unknown[], resourcePolicy: unknown, ctx: RequestContext): Decision {
   let allowed = false;
   for (const doc of identityPolicies) {
-    for (const s of statementsOf(doc)) {
-      if (!applies(s, ctx, false)) continue;
+    for (const s of statementsOf(doc, c)) {
+      if (!applies(c, s, ctx, false)) continue;
       if (s.Effect === 'Deny') return { effect: 'deny', explicit: true, source: 'identity' };
       if (s.Effect === 'Allow') allowed = true;
     }
   }
   if (resourcePolicy !== undefined) {
-    for (const s of statementsOf(resourcePolicy)) {
+    for (const s of statementsOf(resourcePolicy, c)) {
       const effect = s.Effect === 'Deny' ? 'Deny' : s.Effect === 'Allow' ? 'Allow' : undefined;
-      if (!effect || !matchesPrincipal(s, ctx, effect) || !applies(s, ctx, true)) continue;
+      if (!effect || !matchesPrincipal(c, s, ctx, effect) || !applies(c, s, ctx, true)) continue;
       if (effect === 'Deny') return { effect: 'deny', explicit: true, source: 'resource' };
       allowed = true;
     }
   }
   return allowed ? { effect: 'allow' } : { effect: 'deny', explicit: false };
+}
+
+/**
+ * Evaluates requests against IAM policies, keeping what it parsed and compiled (policy texts,
+ * glob patterns, address ranges) in bounded caches that drop the entries used least recently.
+ * Its owner (the server's authorization) makes one, passes it to the authorizers, and releases
+ * what it holds with `close()`.
+ */
+export class PolicyEvaluator {
+  private readonly c: Caches;
+
+  constructor(limits: { policies?: number; patterns?: number; addressRanges?: number } = {}) {
+    this.c = {
+      parsed: new LruCache(limits.policies ?? 1_000),
+      globs: new LruCache(limits.patterns ?? 10_000),
+      blocks: new LruCache(limits.addressRanges ?? 1_000),
+    };
+  }
+
+  /** Entries the caches hold now (policy texts, patterns, address ranges). */
+  get cached(): { policies: number; patterns: number; addressRanges: number } {
+    return { policies: this.c.parsed.size, patterns: this.c.globs.size, addressRanges: this.c.blocks.size };
+  }
+
+  /**
+   * The decision for one request: an explicit Deny anywhere wins; otherwise an Allow from the
+   * identity policies or from the resource policy (a document or its stored text) grants.
+   */
+  evaluate(identityPolicies: readonly unknown[], resourcePolicy: unknown, ctx: RequestContext): Decision {
+    return evaluate(this.c, identityPolicies, resourcePolicy, ctx);
+  }
+
+  /** `*` matches any run of characters, `?` any one; everything else literally. */
+  globMatch(pattern: string, value: string, ignoreCase = false): boolean {
+    return globMatch(this.c, pattern, value, ignoreCase);
+  }
+
+  /** ArnLike: each of the six colon-separated parts matched on its own; the last may hold colons. */
+  arnLike(pattern: string, arn: string): boolean {
+    return arnLike(this.c, pattern, arn);
+  }
+
+  /** Whether every condition of a statement holds; an operator this does not know never holds. */
+  conditionsHold(condition: unknown, ctx: RequestContext): boolean {
+    return conditionsHold(this.c, condition, ctx);
+  }
+
+  /** Releases everything cached. */
+  close(): void {
+    this.c.parsed.clear();
+    this.c.globs.clear();
+    this.c.blocks.clear();
+  }
 }
 
 /** AWS's wording of a refusal. */

@@ -1,6 +1,6 @@
 import { AccessDeniedException } from '../protocol/errors.js';
 import type { Credential } from './credentials.js';
-import { accessDeniedMessage, evaluate, type RequestContext } from './policy.js';
+import { accessDeniedMessage, type PolicyEvaluator, type RequestContext } from './policy.js';
 import type { Caller } from './sigv4.js';
 
 /** What the transport knows about a request, for condition keys. */
@@ -45,7 +45,12 @@ export function requestContext(
  * Refuses (AccessDeniedException, worded as AWS words it) a request that the caller's identity
  * policies and the resource's policy (if any) do not allow.
  */
-export function requireAllowed(credential: Credential, resourcePolicy: string | undefined, ctx: RequestContext): void {
-  const decision = evaluate(credential.policies, resourcePolicy, ctx);
+export function requireAllowed(
+  policies: PolicyEvaluator,
+  credential: Credential,
+  resourcePolicy: string | undefined,
+  ctx: RequestContext,
+): void {
+  const decision = policies.evaluate(credential.policies, resourcePolicy, ctx);
   if (decision.effect !== 'allow') throw new AccessDeniedException(accessDeniedMessage(ctx, decision));
 }

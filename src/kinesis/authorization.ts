@@ -1,3 +1,4 @@
+import type { PolicyEvaluator } from '../auth/policy.js';
 import { requestContext, requireAllowed, type RequestFacts } from '../auth/request.js';
 import { kinesisActionResources } from './action-resources.js';
 import { resolveConsumer } from './consumers.js';
@@ -72,7 +73,7 @@ async function resourcePolicyOf(k: KinesisContext, arn: string): Promise<string 
  * stream or consumer it names, evaluated for `kinesis:<Operation>` on that resource. Refuses with
  * AccessDeniedException worded as AWS words it.
  */
-export function kinesisAuthorizer(k: KinesisContext) {
+export function kinesisAuthorizer(k: KinesisContext, policies: PolicyEvaluator) {
   return async function authorize(operation: string, input: Input, facts: RequestFacts): Promise<void> {
     const credential = facts.caller.credential;
     if (!credential) return;
@@ -80,6 +81,6 @@ export function kinesisAuthorizer(k: KinesisContext) {
     // A request naming nothing resolvable is refused by the operation itself; nothing is exposed.
     if (arn === undefined) return;
     const ctx = requestContext(credential, facts, k.settings, `kinesis:${operation}`, arn);
-    requireAllowed(credential, await resourcePolicyOf(k, arn), ctx);
+    requireAllowed(policies, credential, await resourcePolicyOf(k, arn), ctx);
   };
 }

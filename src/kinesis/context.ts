@@ -8,7 +8,7 @@
 import type { Catalog, StreamMeta, StreamMode } from '../storage/catalog.js';
 import type { LogStore, RecordInput, ShardLog, StoredRecord } from '../storage/types.js';
 import type { MetricsRecorder } from '../metrics/recorder.js';
-import type { ResponseBudget } from '../server/response-budget.js';
+import type { ResponseBudget } from '../util/response-budget.js';
 import type { Limits } from './limits/index.js';
 import type { KinesisSettings } from './settings.js';
 import type { IteratorCodec } from './shard-iterator.js';

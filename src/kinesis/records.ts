@@ -1,11 +1,11 @@
-import { hash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { AwsError, InvalidArgumentException, ValidationException } from '../protocol/errors.js';
 import type { AppendResult, RecordInput, StoredRecord } from '../storage/types.js';
+import { HASH_KEY_MAX, hashKeyBytes, partitionKeyHashBytes } from '../util/hash-key.js';
 import { sealForShard } from './at-rest.js';
-import { HASH_KEY_MAX } from './hash-key.js';
 import type { ShardLimits } from './limits/index.js';
 import type { KinesisContext } from './context.js';
-import { hashKeyBytes, type Shard } from './shard.js';
+import type { Shard } from './shard.js';
 import { appendToShard } from './shard-writes.js';
 import type { Stream } from './stream.js';
 
@@ -56,7 +56,7 @@ export function routingKey(entry: PutEntry, stream: Stream): Buffer {
       '1 validation error detected: Value null at \'partitionKey\' failed to satisfy constraint: Member must not be null',
     );
   }
-  return hash('md5', entry.PartitionKey, 'buffer');
+  return partitionKeyHashBytes(entry.PartitionKey);
 }
 
 /** Data and partition-key bytes of a record, as size limits and write budgets count them; measured once. */

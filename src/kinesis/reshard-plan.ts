@@ -18,7 +18,7 @@
  * most two when shrinking. Parents are named in hash-key order: ParentShardId is the lower range,
  * AdjacentParentShardId the higher one.
  */
-import { evenHashRanges } from './hash-key.js';
+import { evenHashRanges } from '../util/hash-key.js';
 
 /** A shard the planner may close: its index and inclusive hash-key range. */
 export interface ShardRange {

@@ -13,7 +13,7 @@ import { ShardDeletedError, ShardSealedError, type LogStore, type ShardLog } fro
 import type { Clock } from '../util/clock.js';
 import { MetricsRecorder } from '../metrics/recorder.js';
 import type { MetricsStore } from '../metrics/store.js';
-import type { ResponseBudget } from '../server/response-budget.js';
+import type { ResponseBudget } from '../util/response-budget.js';
 import type { ServiceLogger } from '../util/logger.js';
 import {
   InvalidArgumentException,
@@ -22,7 +22,7 @@ import {
   ResourceNotFoundException,
   ServiceUnavailableException,
 } from '../protocol/errors.js';
-import { evenHashRanges } from './hash-key.js';
+import { evenHashRanges } from '../util/hash-key.js';
 import { Limits } from './limits/index.js';
 import { autoScale } from './on-demand-scaling.js';
 import { finishPendingReshard } from './resharding.js';

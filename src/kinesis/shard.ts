@@ -1,5 +1,6 @@
 import type { ShardMeta } from '../storage/catalog.js';
 import type { ShardLog } from '../storage/types.js';
+import { hashKeyBytes } from '../util/hash-key.js';
 import { ShardSequenceFormat } from './sequence-number.js';
 
 export function shardIdOf(index: number): string {
@@ -23,14 +24,6 @@ export function shardIndexOf(shardId: string): number | undefined {
   if (significant.length > 10) return undefined;
   const n = Number(significant);
   return n <= MAX_SHARD_INDEX ? n : undefined;
-}
-
-/** 16 big-endian bytes of a hash key, so that routing compares Buffers, not BigInts. */
-export function hashKeyBytes(value: bigint): Buffer {
-  const b = Buffer.allocUnsafe(16);
-  b.writeBigUInt64BE(value >> 64n, 0);
-  b.writeBigUInt64BE(value & 0xffffffffffffffffn, 8);
-  return b;
 }
 
 /** A shard at run time: its catalog entry, its log and what routing and numbering need. */

@@ -1,15 +1,3 @@
-/** The shard-level metrics, in the order AWS lists them (EnableEnhancedMonitoring's `ALL` stands for all of them). */
-export const SHARD_LEVEL_METRICS = [
-  'IncomingBytes',
-  'IncomingRecords',
-  'OutgoingBytes',
-  'OutgoingRecords',
-  'WriteProvisionedThroughputExceeded',
-  'ReadProvisionedThroughputExceeded',
-  'IteratorAgeMilliseconds',
-] as const;
-
-
 /**
  * The stream-level metrics, with AWS's CloudWatch names for Kinesis Data Streams. `sum` metrics are
  * counts and byte totals; `max` metrics (latencies, iterator ages) are read by their maximum or
@@ -42,9 +30,22 @@ export const STREAM_METRICS = [
   'SubscribeToShardEvent.MillisBehindLatest',
 ] as const;
 
+/**
+ * The shard-level metrics (enhanced monitoring), in the order AWS lists them; `ALL` stands for
+ * all of them in Enable/DisableEnhancedMonitoring.
+ */
+export const SHARD_LEVEL_METRICS = [
+  'IncomingBytes',
+  'IncomingRecords',
+  'OutgoingBytes',
+  'OutgoingRecords',
+  'WriteProvisionedThroughputExceeded',
+  'ReadProvisionedThroughputExceeded',
+  'IteratorAgeMilliseconds',
+] as const;
+
 export type StreamMetricName = (typeof STREAM_METRICS)[number];
 export type ShardMetricName = (typeof SHARD_LEVEL_METRICS)[number];
-
 
 /** Index of each stream-level metric in a stream's bucket. */
 export const S = Object.fromEntries(STREAM_METRICS.map((n, i) => [n, i])) as Record<StreamMetricName, number>;

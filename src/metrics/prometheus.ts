@@ -15,10 +15,10 @@ export function familyName(scope: 'stream' | 'shard', name: string): string {
 /**
  * A Prometheus registry whose families are read from the recorder at each scrape: amounts are
  * counters (the total since the server started), latencies and iterator ages are gauges (the
- * maximum in the current minute, or in the last minute that had a sample). `shardName` gives the
- * `shard` label of a shard index (the service's shard id).
+ * maximum in the current minute, or in the last minute that had a sample). `shardLabel` names a
+ * shard by its index (the service's shard id) in the `shard` label.
  */
-export function createPrometheusRegistry(recorder: MetricsRecorder, shardName: (index: number) => string): Registry {
+export function createPrometheusRegistry(recorder: MetricsRecorder, shardLabel: (index: number) => string): Registry {
   const registry = new Registry();
   const define = (scope: 'stream' | 'shard', names: readonly string[]) => {
     names.forEach((name, i) => {
@@ -27,7 +27,7 @@ export function createPrometheusRegistry(recorder: MetricsRecorder, shardName: (
       const each = (fn: (labels: Record<string, string>, b: MinuteBuckets) => void) => {
         for (const m of recorder.all()) {
           if (scope === 'stream') fn({ stream: m.name }, m.stream);
-          else for (const [index, b] of m.shards) fn({ stream: m.name, shard: shardName(index) }, b);
+          else for (const [index, b] of m.shards) fn({ stream: m.name, shard: shardLabel(index) }, b);
         }
       };
       if (isLevel(name)) {

@@ -121,22 +121,58 @@ function writeObject(obj: Record<string, unknown>): void {
 }
 
 /**
- * Member names repeat in every record of a large response, so their `"Name":` bytes are kept
- * (for a bounded number of names) and copied in one step.
+ * Member names that repeat in every entry of a large response (records, result entries, shards,
+ * DynamoDB attribute values), with their `"Name":` bytes made once at load and copied in one
+ * step. A fixed table: names a request brings (DynamoDB attribute names) never enter it.
  */
-const keyBytes = new Map<string, Uint8Array>();
-const KEY_CACHE_LIMIT = 1024;
+const REPEATED_MEMBERS = [
+  // Kinesis records, put results, shards and subscription events
+  'Records',
+  'SequenceNumber',
+  'ApproximateArrivalTimestamp',
+  'Data',
+  'PartitionKey',
+  'EncryptionType',
+  'ShardId',
+  'ErrorCode',
+  'ErrorMessage',
+  'ContinuationSequenceNumber',
+  'MillisBehindLatest',
+  'NextShardIterator',
+  'ChildShards',
+  'ParentShards',
+  'ParentShardId',
+  'AdjacentParentShardId',
+  'HashKeyRange',
+  'StartingHashKey',
+  'EndingHashKey',
+  'SequenceNumberRange',
+  'StartingSequenceNumber',
+  'EndingSequenceNumber',
+  // DynamoDB items and attribute values
+  'Items',
+  'Item',
+  'S',
+  'N',
+  'B',
+  'SS',
+  'NS',
+  'BS',
+  'M',
+  'L',
+  'NULL',
+  'BOOL',
+] as const;
+
+const KEY_BYTES: ReadonlyMap<string, Uint8Array> = new Map(
+  REPEATED_MEMBERS.map((name) => [name, Uint8Array.from(Buffer.from(`"${name}":`, 'latin1'))]),
+);
 
 function writeKey(key: string): void {
-  const bytes = keyBytes.get(key);
+  const bytes = KEY_BYTES.get(key);
   if (bytes === undefined) {
-    const start = pos;
     writeString(key);
     out[pos++] = 0x3a; // :
-    // Only names that needed no escapes: their bytes then fit the size counted for them.
-    if (pos - start === key.length + 3 && keyBytes.size < KEY_CACHE_LIMIT) {
-      keyBytes.set(key, Uint8Array.prototype.slice.call(out, start, pos));
-    }
     return;
   }
   out.set(bytes, pos);

@@ -7,11 +7,11 @@ import { kinesisOperations } from '../kinesis/operations/index.js';
 import { kinesisAuthorizer } from '../kinesis/authorization.js';
 import { Kinesis } from '../kinesis/service.js';
 import { shardIdOf } from '../kinesis/shard.js';
-import { kinesisShapes } from '../kinesis/shapes.js';
-import { UnknownOperationException } from '../protocol/errors.js';
+import type { OperationContext } from '../kinesis/operations/context.js';
 import { SqliteCatalog } from '../storage/embedded/catalog.js';
 import { SqliteTableStore } from '../storage/embedded/tables.js';
-import { dynamoDbBinding } from '../dynamodb/binding.js';
+import { dynamoDbErrorType } from '../dynamodb/errors.js';
+import { DYNAMODB_JSON_CONTENT_TYPE, DYNAMODB_TARGET_PREFIX, dynamoDbOperations } from '../dynamodb/operations/index.js';
 import { DynamoDb } from '../dynamodb/service.js';
 import { createEmbeddedLogStore } from '../storage/embedded/index.js';
 import { CatalogLease, openJetStreamStorage } from '../storage/jetstream/index.js';
@@ -33,8 +33,8 @@ import {
 } from '../settings/index.js';
 import { Listener } from './listener.js';
 import { loadMasterKey } from './master-key.js';
-import { ResponseBudget } from './response-budget.js';
-import { createRouter, type ServiceBinding } from './router.js';
+import { ResponseBudget } from '../util/response-budget.js';
+import { createRouter, type ServiceEndpoint } from './router.js';
 import { loadTls } from './tls.js';
 
 export interface RunningServer {
@@ -93,15 +93,12 @@ export async function startServer(config: ServeConfig, hooks: ServerHooks = {}):
   if (masterKey.exposed) logger.warn({ masterKeyFile: masterKey.file }, 'the master key file can be read by other users: chmod 600 it');
 
   const auth = createAuth(authSettings(config), logger);
-  const kinesisBinding: ServiceBinding = {
+  const kinesisAuthorize = auth.policies && kinesisAuthorizer(kinesis, auth.policies);
+  const kinesisEndpoint: ServiceEndpoint<OperationContext> = {
     targetPrefix: 'Kinesis_20131202',
-    shapes: kinesisShapes,
-    handle(operation, input) {
-      const op = kinesisOperations.get(operation);
-      if (!op) throw new UnknownOperationException('');
-      return op.handle(kinesis, input);
-    },
-    ...(auth.mode === 'verified' ? { authorize: kinesisAuthorizer(kinesis) } : {}),
+    context: kinesis,
+    operations: kinesisOperations,
+    ...(kinesisAuthorize ? { authorize: (op, input, facts) => kinesisAuthorize(op.name, input, facts) } : {}),
   };
   const registry = servesMetricsEndpoint(config) ? createPrometheusRegistry(kinesis.metrics, shardIdOf) : undefined;
   const debug = logger.isLevelEnabled('debug');
@@ -110,7 +107,15 @@ export async function startServer(config: ServeConfig, hooks: ServerHooks = {}):
     jetStream?.tables ?? new SqliteTableStore(path.join(config.dataDir, 'tables.sqlite')),
     clock,
   );
-  const router = createRouter([kinesisBinding, dynamoDbBinding(dynamodb, auth.dynamoDbAuthorizer)], {
+  const dynamoDbEndpoint: ServiceEndpoint<DynamoDb> = {
+    targetPrefix: DYNAMODB_TARGET_PREFIX,
+    context: dynamodb,
+    operations: dynamoDbOperations,
+    jsonContentType: DYNAMODB_JSON_CONTENT_TYPE,
+    errorType: dynamoDbErrorType,
+    authorize: auth.dynamoDbAuthorizer,
+  };
+  const router = createRouter([kinesisEndpoint, dynamoDbEndpoint], {
     maxBodyBytes: config.maxBodyBytes,
     verifier: auth.verifier,
     now: () => clock.now(),
@@ -165,12 +170,19 @@ export async function startServer(config: ServeConfig, hooks: ServerHooks = {}):
         await listener.close(5_000);
         await kinesis.close();
         await dynamodb.close();
+        auth.close();
         await jetStream?.close();
       })();
       return closing;
     },
   };
 }
+
+/**
+ * The Kinesis operations in the shape the router takes: each one's input from kinesisShapes and
+ * the action `kinesis:<Name>`. An operation whose shape is declared but that is not served yet
+ * is validated and then answered UnknownOperationException.
+ */
 
 function offsetClock(ms: number): Clock {
   const clock = new OffsetClock();

@@ -12,8 +12,8 @@ import {
 } from '../protocol/errors.js';
 import { decodeInput, encodeError, encodeOutput, formatOf, validate, type WireFormat } from '../protocol/index.js';
 import { EventStreamOutput } from '../protocol/eventstream.js';
-import type { StructureShape } from '../protocol/shape.js';
-import { releaseWhenSent, shareOf, type BudgetShare } from './response-budget.js';
+import type { Operation, OperationTable } from '../protocol/operation.js';
+import { HeldOutput, releaseWhenSent, type BudgetShare } from '../util/response-budget.js';
 import { sendEventStream } from './streaming.js';
 import type { RequestFacts } from '../auth/request.js';
 import type { SigV4Verifier } from '../auth/sigv4.js';
@@ -21,13 +21,21 @@ import type { SigV4Verifier } from '../auth/sigv4.js';
 type Req = http.IncomingMessage | http2.Http2ServerRequest;
 type Res = http.ServerResponse | http2.Http2ServerResponse;
 
-/** A service reachable through the router: its X-Amz-Target prefix, shapes and handlers. */
-export interface ServiceBinding {
+/**
+ * A service as the router serves it: the X-Amz-Target prefix it answers, the context its
+ * operations run with, and its operations (each with its input shape and IAM action).
+ */
+export interface ServiceEndpoint<C> {
+  /** `Kinesis_20131202` in `X-Amz-Target: Kinesis_20131202.PutRecord`. */
   targetPrefix: string;
-  shapes: ReadonlyMap<string, StructureShape>;
-  handle(operation: string, input: Record<string, unknown>): Promise<unknown>;
-  /** Refuses (throws AccessDeniedException) a verified caller that may not run the operation. */
-  authorize?(operation: string, input: Record<string, unknown>, facts: RequestFacts): Promise<void>;
+  /** What every operation's handler is given. */
+  context: C;
+  operations: OperationTable<C>;
+  /**
+   * Refuses (throws AccessDeniedException) a verified caller that may not run the operation
+   * (`op.action`); called with the validated input, before the handler.
+   */
+  authorize?(op: Operation<C>, input: Record<string, unknown>, facts: RequestFacts): Promise<void>;
   /** The Content-Type of the service's JSON responses; absent, application/x-amz-json-1.1. */
   jsonContentType?: string;
   /** The `__type` written for an error type (e.g. qualified by a namespace); absent, the bare name. */
@@ -50,7 +58,10 @@ const CONTENT_TYPES: Record<WireFormat, string> = {
   cbor: 'application/x-amz-cbor-1.1',
 };
 
-function contentType(service: ServiceBinding | undefined, format: WireFormat): string {
+// The router holds endpoints of different contexts; each is only ever used with its own.
+type AnyEndpoint = ServiceEndpoint<any>;
+
+function contentType(service: AnyEndpoint | undefined, format: WireFormat): string {
   return format === 'json' && service?.jsonContentType ? service.jsonContentType : CONTENT_TYPES[format];
 }
 
@@ -138,8 +149,12 @@ function checkAuthentication(req: Req): void {
  * request is signed, decode and validate the body by the operation's shape, run it, and write
  * the result or an AWS-shaped error in the request's own format.
  */
-export function createRouter(services: ServiceBinding[], opts: RouterOptions) {
-  const byPrefix = new Map(services.map((s) => [s.targetPrefix, s]));
+export function createRouter(services: readonly AnyEndpoint[], opts: RouterOptions) {
+  const byPrefix = new Map<string, AnyEndpoint>();
+  for (const s of services) {
+    if (byPrefix.has(s.targetPrefix)) throw new Error(`target prefix ${s.targetPrefix} is registered twice`);
+    byPrefix.set(s.targetPrefix, s);
+  }
 
   return async function route(req: Req, res: Res): Promise<void> {
     const started = process.hrtime.bigint();
@@ -182,7 +197,8 @@ export function createRouter(services: ServiceBinding[], opts: RouterOptions) {
     const dot = target.indexOf('.');
     const service = dot > 0 ? byPrefix.get(target.slice(0, dot)) : undefined;
     const operation = dot > 0 ? target.slice(dot + 1) : '';
-    const shape = service?.shapes.get(operation);
+    const found = service?.operations.get(operation);
+    const shape = found?.input;
 
     if (req.method !== 'POST' || (!format && dot < 0)) {
       send(
@@ -209,7 +225,7 @@ export function createRouter(services: ServiceBinding[], opts: RouterOptions) {
       if (body.length === 0) {
         throw shape ? new SerializationException() : new UnknownOperationException('');
       }
-      if (!service || !shape) throw new UnknownOperationException('');
+      if (!service || !found || !shape) throw new UnknownOperationException('');
       checkAuthentication(req);
       const now = opts.now?.() ?? Date.now();
       const caller = opts.verifier?.verify(
@@ -221,15 +237,18 @@ export function createRouter(services: ServiceBinding[], opts: RouterOptions) {
       if (caller?.credential && service.authorize) {
         const socket = req.socket as (typeof req.socket & { encrypted?: boolean }) | undefined;
         const ip = socket?.remoteAddress ?? '';
-        await service.authorize(operation, input, {
+        await service.authorize(found, input, {
           caller,
           sourceIp: ip.startsWith('::ffff:') ? ip.slice(7) : ip,
           secureTransport: socket?.encrypted === true,
           now,
         });
       }
-      const output = await service.handle(operation, input);
-      share = shareOf(output);
+      let output = await found.handle(service.context, input);
+      if (output instanceof HeldOutput) {
+        share = output.share;
+        output = output.output;
+      }
       if (output instanceof EventStreamOutput) {
         // An event stream (SubscribeToShard): the response goes on after this request is logged.
         op = operation;

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { accessDeniedMessage, arnLike, conditionsHold, evaluate, globMatch, type RequestContext } from '../../src/auth/policy.js';
+import { accessDeniedMessage, PolicyEvaluator, type RequestContext } from '../../src/auth/policy.js';
+
+const policies = new PolicyEvaluator();
+const evaluate = policies.evaluate.bind(policies);
+const conditionsHold = policies.conditionsHold.bind(policies);
+const globMatch = policies.globMatch.bind(policies);
+const arnLike = policies.arnLike.bind(policies);
 
 const STREAM = 'arn:aws:kinesis:us-east-1:123456789012:stream/orders';
 const ALICE = 'arn:aws:iam::123456789012:user/alice';
@@ -149,6 +155,21 @@ describe('IAM policy evaluation', () => {
     assert.equal(globMatch('a*', 'a\nb'), true);
     assert.equal(arnLike('arn:aws:kinesis:*:*:stream/*', STREAM), true);
     assert.equal(arnLike('arn:aws:kinesis:*:*:stream/*', 'arn:aws:iam::1:user/x'), false);
+  });
+
+  it('keeps what it parsed within its bounds, dropping what was used least recently, until closed', () => {
+    const small = new PolicyEvaluator({ policies: 2, patterns: 2, addressRanges: 2 });
+    const text = (n: number) => JSON.stringify(policy(allow(`kinesis:Put*${n}`, STREAM)));
+    for (let n = 0; n < 5; n++) small.evaluate([text(n)], undefined, ctx());
+    assert.deepEqual(small.cached, { policies: 2, patterns: 2, addressRanges: 0 });
+    for (const ip of ['10.0.0.0/8', '10.1.0.0/16', '10.1.2.0/24']) {
+      assert.equal(small.conditionsHold({ IpAddress: { 'aws:sourceip': ip } }, ctx()), true);
+    }
+    assert.equal(small.cached.addressRanges, 2);
+    // A statement read after the cache dropped its text decides the same.
+    assert.equal(small.evaluate([], JSON.stringify(policy({ ...allow('kinesis:PutRecord', STREAM), Principal: { AWS: ALICE } })), ctx()).effect, 'allow');
+    small.close();
+    assert.deepEqual(small.cached, { policies: 0, patterns: 0, addressRanges: 0 });
   });
 });
 

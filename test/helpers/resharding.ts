@@ -10,7 +10,7 @@ import {
   type Shard,
   type _Record,
 } from '@aws-sdk/client-kinesis';
-import { evenHashRanges } from '../../src/kinesis/hash-key.js';
+import { evenHashRanges } from '../../src/util/hash-key.js';
 import { getIterator, HASH_KEY_MAX } from './kinesis.js';
 
 /** Every shard of a stream that ListShards returns for this input, following NextToken. */

@@ -13,7 +13,7 @@ import {
   type ShardFilter,
   type _Record,
 } from '@aws-sdk/client-kinesis';
-import { evenHashRanges } from '../../src/kinesis/hash-key.js';
+import { evenHashRanges } from '../../src/util/hash-key.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { getIterator, HASH_KEY_MAX, shardId, text, texts, wholeSecond } from '../helpers/kinesis.js';
 import { assertTiles, describeShards, isOpen, listAll, readLineage, readToEnd } from '../helpers/resharding.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { evenHashRanges, HASH_KEY_MAX } from '../../src/kinesis/hash-key.js';
+import { evenHashRanges, HASH_KEY_MAX } from '../../src/util/hash-key.js';
 import {
   closingGenerations,
   midpoint,

@@ -52,7 +52,7 @@ import { DEFAULT_AGGREGATION_MAX_BYTES, DEFAULT_AGGREGATION_MAX_COUNT, MAX_KINES
 import { type Batch, buildBatch } from './batch.js';
 import { LatencyHistogram } from './histogram.js';
 import { HASH_KEY_MAX, recordHashKey, ShardMap } from './shard-map.js';
-import { TokenBucket } from '../../kinesis/limits/token-bucket.js';
+import { TokenBucket } from '../../util/token-bucket.js';
 import {
   type Attempt,
   InvalidUserRecordError,
@@ -174,7 +174,7 @@ interface SdkError {
 }
 
 const MiB = 1024 * 1024;
-const THROTTLE_CODES = new Set([
+const THROTTLE_CODES: ReadonlySet<string> = new Set([
   'ProvisionedThroughputExceededException',
   'LimitExceededException',
   'ThrottlingException',

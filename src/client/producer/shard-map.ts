@@ -1,14 +1,7 @@
-import { createHash } from 'node:crypto';
 import type { Shard } from '@aws-sdk/client-kinesis';
+import { HASH_KEY_MAX, partitionKeyHash, tilesHashKeySpace } from '../../util/hash-key.js';
 
-/** The largest hash key, 2^128 - 1. */
-export const HASH_KEY_MAX = (1n << 128n) - 1n;
-
-/** MD5 of the partition key's UTF-8 bytes as an unsigned 128-bit integer: the key Kinesis routes by. */
-export function partitionKeyHash(partitionKey: string): bigint {
-  const d = createHash('md5').update(partitionKey, 'utf8').digest();
-  return (d.readBigUInt64BE(0) << 64n) | d.readBigUInt64BE(8);
-}
+export { HASH_KEY_MAX, partitionKeyHash };
 
 /** The hash key a record is routed by: its explicit hash key if it has one, else its partition key's MD5. */
 export function recordHashKey(partitionKey: string, explicitHashKey: string | undefined): bigint {
@@ -56,9 +49,6 @@ export class ShardMap {
 
   /** True when the open shards cover the whole hash-key space without gap or overlap. */
   get complete(): boolean {
-    const list = this.shards;
-    if (list.length === 0 || list[0]!.start !== 0n || list[list.length - 1]!.end !== HASH_KEY_MAX) return false;
-    for (let i = 1; i < list.length; i++) if (list[i]!.start !== list[i - 1]!.end + 1n) return false;
-    return true;
+    return tilesHashKeySpace(this.shards);
   }
 }

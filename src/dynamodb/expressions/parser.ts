@@ -42,10 +42,10 @@ export function placeholders(names?: Record<string, string>, values?: Record<str
   return { names, values, usedNames: new Set(), usedValues: new Set() };
 }
 
-const COMPARATORS = new Set(['=', '<>', '<', '<=', '>', '>=']);
-const CONDITION_FUNCTIONS = new Set(['attribute_exists', 'attribute_not_exists', 'attribute_type', 'begins_with', 'contains']);
-const UPDATE_FUNCTIONS = new Set(['if_not_exists', 'list_append']);
-const SECTIONS = new Set(['SET', 'REMOVE', 'ADD', 'DELETE']);
+const COMPARATORS: ReadonlySet<string> = new Set(['=', '<>', '<', '<=', '>', '>=']);
+const CONDITION_FUNCTIONS: ReadonlySet<string> = new Set(['attribute_exists', 'attribute_not_exists', 'attribute_type', 'begins_with', 'contains']);
+const UPDATE_FUNCTIONS: ReadonlySet<string> = new Set(['if_not_exists', 'list_append']);
+const SECTIONS: ReadonlySet<string> = new Set(['SET', 'REMOVE', 'ADD', 'DELETE']);
 /** DynamoDB's limit on the operands of IN. */
 const MAX_IN = 100;
 const ARITY: Record<string, number> = {

@@ -1,3 +1,5 @@
+import { operationTable, type OperationTable } from '../../protocol/operation.js';
+import type { DynamoDb } from '../service.js';
 import { batchGetItem } from './batch-get-item.js';
 import { batchWriteItem } from './batch-write-item.js';
 import { createTable } from './create-table.js';
@@ -10,7 +12,6 @@ import { describeTimeToLive } from './describe-time-to-live.js';
 import { getItem } from './get-item.js';
 import { listTables } from './list-tables.js';
 import { listTagsOfResource } from './list-tags-of-resource.js';
-import type { Operation } from './operation.js';
 import { putItem } from './put-item.js';
 import { query } from './query.js';
 import { scan } from './scan.js';
@@ -21,9 +22,13 @@ import { updateItem } from './update-item.js';
 import { updateTable } from './update-table.js';
 import { updateTimeToLive } from './update-time-to-live.js';
 
+/** DynamoDB's `X-Amz-Target` prefix: `DynamoDB_20120810.<Operation>`. */
+export const DYNAMODB_TARGET_PREFIX = 'DynamoDB_20120810';
+/** DynamoDB speaks JSON 1.0. */
+export const DYNAMODB_JSON_CONTENT_TYPE = 'application/x-amz-json-1.0';
+
 /** Every DynamoDB operation served, by name. */
-export const dynamoDbOperations: ReadonlyMap<string, Operation> = new Map(
-  [
+export const dynamoDbOperations: OperationTable<DynamoDb> = operationTable<DynamoDb>([
     createTable,
     describeTable,
     deleteTable,
@@ -45,5 +50,4 @@ export const dynamoDbOperations: ReadonlyMap<string, Operation> = new Map(
     tagResource,
     untagResource,
     listTagsOfResource,
-  ].map((op) => [op.name, op] as const),
-);
+]);

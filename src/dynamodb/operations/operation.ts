@@ -1,14 +1,14 @@
+import type { Operation } from '../../protocol/operation.js';
 import type { DynamoDb } from '../service.js';
+import { dynamoDbShapes } from '../shapes.js';
 
 /**
- * One DynamoDB operation: its name and its handler. The input shape lives in ../shapes.ts and is
- * checked before the handler runs; the handler gets the decoded, validated input.
+ * One DynamoDB operation: its name, its input shape (from ../shapes.ts, checked before the
+ * handler runs), the IAM action `dynamodb:<Name>` that authorizes it, and its handler, which
+ * gets the decoded, validated input.
  */
-export interface Operation<I = any, O = unknown> {
-  readonly name: string;
-  handle(d: DynamoDb, input: I): Promise<O | undefined>;
-}
-
-export function defineOperation<I, O>(name: string, handle: (d: DynamoDb, input: I) => Promise<O | undefined>): Operation<I, O> {
-  return { name, handle };
+export function defineOperation<I, O>(name: string, handle: (d: DynamoDb, input: I) => Promise<O | undefined>): Operation<DynamoDb, I, O> {
+  const input = dynamoDbShapes.get(name);
+  if (!input) throw new Error(`DynamoDB operation ${name} has no input shape`);
+  return { name, input, action: `dynamodb:${name}`, handle };
 }

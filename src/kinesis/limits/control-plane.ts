@@ -1,5 +1,5 @@
 import { LimitExceededException } from '../../protocol/errors.js';
-import { TokenBucket } from './token-bucket.js';
+import { TokenBucket } from '../../util/token-bucket.js';
 
 /**
  * How often each control-plane operation may be called, as AWS documents it (calls per second),

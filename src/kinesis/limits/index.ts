@@ -3,7 +3,7 @@ import type { Shard } from '../shard.js';
 import type { Stream } from '../stream.js';
 import { OperationRateLimiter } from './control-plane.js';
 import type { LimitSettings } from './settings.js';
-import { TokenBucket } from './token-bucket.js';
+import { TokenBucket } from '../../util/token-bucket.js';
 
 export { defaultLimitSettings, type LimitSettings } from './settings.js';
 

@@ -4,7 +4,7 @@ import {
   ProvisionedThroughputExceededException,
   ResourceNotFoundException,
 } from '../../protocol/errors.js';
-import { holdUntilSent, type BudgetShare } from '../../server/response-budget.js';
+import { HeldOutput, type BudgetShare, type ResponseBudget } from '../../util/response-budget.js';
 import { openRecords } from '../at-rest.js';
 import { markEncryptedRecords } from '../encryption.js';
 import { toRecordOutput } from '../records.js';
@@ -169,7 +169,7 @@ export const getRecords = defineOperation<Input, unknown>('GetRecords', async (k
       if (charge < SMALL_CHARGE) share.release();
       else {
         share.resize(charge);
-        holdUntilSent(output, share);
+        return new HeldOutput(output, share);
       }
     }
     return output;

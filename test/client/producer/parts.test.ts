@@ -5,7 +5,7 @@ import type { Shard } from '@aws-sdk/client-kinesis';
 import fc from 'fast-check';
 import { LatencyHistogram } from '../../../src/client/producer/histogram.js';
 import { HASH_KEY_MAX, partitionKeyHash, recordHashKey, ShardMap } from '../../../src/client/producer/shard-map.js';
-import { TokenBucket } from '../../../src/kinesis/limits/token-bucket.js';
+import { TokenBucket } from '../../../src/util/token-bucket.js';
 import { msUntilHolds } from '../../../src/client/producer/producer.js';
 
 function shard(id: number, start: bigint, end: bigint, closed = false): Shard {

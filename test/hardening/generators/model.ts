@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { evenHashRanges, partitionKeyHash } from '../../../src/kinesis/hash-key.js';
+import { evenHashRanges, partitionKeyHash } from '../../../src/util/hash-key.js';
 import { Http1Pool, kinesisRequest, type HttpResponse } from './wire.js';
 
 /**

@@ -9,7 +9,7 @@ import {
   type KinesisClient,
   type MergeShardsCommandInput,
 } from '@aws-sdk/client-kinesis';
-import { evenHashRanges } from '../../../src/kinesis/hash-key.js';
+import { evenHashRanges } from '../../../src/util/hash-key.js';
 import { ManualClock } from '../../../src/util/clock.js';
 import {
   ACCOUNT,

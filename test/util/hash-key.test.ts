@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { evenHashRanges, HASH_KEY_MAX, partitionKeyHash } from '../../src/kinesis/hash-key.js';
-import { hashKeyBytes } from '../../src/kinesis/shard.js';
+import { evenHashRanges, HASH_KEY_MAX, hashKeyBytes, partitionKeyHash } from '../../src/util/hash-key.js';
 
 describe('hash keys', () => {
   it('lay out three shards as AWS does', () => {

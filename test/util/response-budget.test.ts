@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
-import { ResponseBudget, holdUntilSent, releaseWhenSent, shareOf } from '../../src/server/response-budget.js';
+import { HeldOutput, ResponseBudget, releaseWhenSent } from '../../src/util/response-budget.js';
 import { ManualClock } from '../../src/util/clock.js';
 
 const MiB = 1024 * 1024;
@@ -115,14 +115,15 @@ describe('ResponseBudget', () => {
     assert.equal(done.listenerCount('close') + gone.listenerCount('close'), 0);
   });
 
-  it('finds the share an output holds', () => {
+  it('carries the share an output holds with the output', () => {
     const b = budget(10 * MiB);
     const output = { Records: [] };
     const share = b.tryTake(MiB)!;
-    holdUntilSent(output, share);
-    assert.equal(shareOf(output), share);
-    assert.equal(shareOf({}), undefined);
-    assert.equal(shareOf(undefined), undefined);
+    const held = new HeldOutput(output, share);
+    assert.equal(held.output, output);
+    assert.equal(held.share, share);
+    held.share.release();
+    assert.equal(b.inUse, 0);
   });
 
   it('refuses every waiting request when closed', async () => {

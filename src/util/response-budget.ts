@@ -1,4 +1,4 @@
-import { systemClock, type Clock } from '../util/clock.js';
+import { systemClock, type Clock } from './clock.js';
 
 /**
  * A server-wide budget of bytes that responses hold while they are read, encoded and sent: the
@@ -195,16 +195,16 @@ export class BudgetShare {
   }
 }
 
-const held = new WeakMap<object, BudgetShare>();
-
-/** Keeps `share` until the response carrying `output` has been sent (see releaseWhenSent). */
-export function holdUntilSent(output: object, share: BudgetShare): void {
-  held.set(output, share);
-}
-
-/** The share an operation's output holds, if any. */
-export function shareOf(output: unknown): BudgetShare | undefined {
-  return typeof output === 'object' && output !== null ? held.get(output) : undefined;
+/**
+ * An operation's output together with the share of a ResponseBudget it holds. Whoever returns it
+ * hands the share over with it; the code that sends the response owns it from then on and gives
+ * it back (see releaseWhenSent), or releases it at once when the response fails.
+ */
+export class HeldOutput<O = unknown> {
+  constructor(
+    readonly output: O,
+    readonly share: BudgetShare,
+  ) {}
 }
 
 /** Anything with the events of an HTTP/1.1 or HTTP/2 server response. */
