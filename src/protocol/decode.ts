@@ -14,13 +14,24 @@ export type WireFormat = 'json' | 'cbor';
  * CBOR byte strings come back as views of `body`, not copies.
  */
 export function decodeInput(body: Buffer, format: WireFormat, shape: StructureShape): Record<string, unknown> {
+  return convertInput(parseBody(body, format), format, shape);
+}
+
+/**
+ * The first half of decodeInput: a body that is JSON or CBOR at all, whatever its shape (AWS
+ * answers one that is not with SerializationException before it looks at anything else).
+ */
+export function parseBody(body: Buffer, format: WireFormat): unknown {
   if (body.length === 0) throw new SerializationException();
-  let parsed: unknown;
   try {
-    parsed = format === 'json' ? JSON.parse(body.toString('utf8')) : parseCbor(body);
+    return format === 'json' ? JSON.parse(body.toString('utf8')) : parseCbor(body);
   } catch {
     throw new SerializationException();
   }
+}
+
+/** The second half of decodeInput: a parsed body converted by the operation's input shape. */
+export function convertInput(parsed: unknown, format: WireFormat, shape: StructureShape): Record<string, unknown> {
   if (parsed === null || parsed === undefined) return {};
   return convert(parsed, shape, format === 'cbor') as Record<string, unknown>;
 }

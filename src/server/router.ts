@@ -10,7 +10,7 @@ import {
   UnknownOperationException,
   toAwsError,
 } from '../protocol/errors.js';
-import { decodeInput, encodeError, encodeOutput, formatOf, validate, type WireFormat } from '../protocol/index.js';
+import { convertInput, encodeError, encodeOutput, formatOf, isPlainJson, parseBody, validate, type WireFormat } from '../protocol/index.js';
 import { EventStreamOutput } from '../protocol/eventstream.js';
 import type { Operation, OperationTable } from '../protocol/operation.js';
 import { HeldOutput, releaseWhenSent, type BudgetShare } from '../util/response-budget.js';
@@ -98,6 +98,18 @@ function readBody(req: Req, max: number): Promise<Buffer | undefined> {
     });
     req.once('error', reject);
   });
+}
+
+const ACCESS_DENIED_XML =
+  '<AccessDeniedException>\n  <Message>Unable to determine service/operation name to be authorized</Message>\n</AccessDeniedException>\n';
+
+/**
+ * AWS's answer to a request in plain `application/json`: HTTP 200 with the error in the Coral
+ * envelope (its `message` member is null, spelled `Message` for SerializationException).
+ */
+function sendCoral(res: Res, type: string, messageKey: 'message' | 'Message'): void {
+  const body = JSON.stringify({ Output: { __type: `com.amazon.coral.service#${type}`, [messageKey]: null }, Version: '1.0' });
+  send(res, 200, body, 'application/json');
 }
 
 function send(res: Res, status: number, body: Buffer | string, contentType?: string): void {
@@ -200,20 +212,19 @@ export function createRouter(services: readonly AnyEndpoint[], opts: RouterOptio
     const found = service?.operations.get(operation);
     const shape = found?.input;
 
-    if (req.method !== 'POST' || (!format && dot < 0)) {
-      send(
-        res,
-        403,
-        '<AccessDeniedException>\n  <Message>Unable to determine service/operation name to be authorized</Message>\n</AccessDeniedException>\n',
-      );
-      return;
-    }
-    if (!format) {
-      send(res, 404, '<UnknownOperationException/>\n');
+    // The order of the checks below is AWS's, as recorded against the service: the method; an
+    // empty body (answered in JSON only for a JSON content type, in CBOR otherwise, even with no
+    // Content-Type at all); a content type the service does not speak; a body that does not
+    // parse; plain application/json (answered in the Coral envelope); an unknown service or
+    // operation; then the signature, the shape and the policies.
+    if (req.method !== 'POST') {
+      send(res, 403, ACCESS_DENIED_XML);
       return;
     }
 
     let op = operation || '-';
+    // The format errors are written in until the request's own is known.
+    let errorFormat: WireFormat = format === 'json' && !isPlainJson(req.headers['content-type']) ? 'json' : 'cbor';
     // Memory the response holds from a ResponseBudget, given back once it has been sent.
     let share: BudgetShare | undefined;
     try {
@@ -225,6 +236,20 @@ export function createRouter(services: readonly AnyEndpoint[], opts: RouterOptio
       if (body.length === 0) {
         throw shape ? new SerializationException() : new UnknownOperationException('');
       }
+      if (!format) {
+        send(res, dot < 0 ? 403 : 404, dot < 0 ? ACCESS_DENIED_XML : '<UnknownOperationException/>\n');
+        return;
+      }
+      errorFormat = format;
+      const coral = isPlainJson(req.headers['content-type']);
+      let parsed: unknown;
+      try {
+        parsed = parseBody(body, format);
+      } catch (err) {
+        if (coral) return sendCoral(res, 'SerializationException', 'Message');
+        throw err;
+      }
+      if (coral) return sendCoral(res, 'UnknownOperationException', 'message');
       if (!service || !found || !shape) throw new UnknownOperationException('');
       checkAuthentication(req);
       const now = opts.now?.() ?? Date.now();
@@ -232,7 +257,7 @@ export function createRouter(services: readonly AnyEndpoint[], opts: RouterOptio
         { method: req.method ?? 'POST', url: req.url ?? '/', headers: req.headers, body },
         now,
       );
-      const input = decodeInput(body, format, shape);
+      const input = convertInput(parsed, format, shape);
       validate(input, shape);
       if (caller?.credential && service.authorize) {
         const socket = req.socket as (typeof req.socket & { encrypted?: boolean }) | undefined;
@@ -266,7 +291,7 @@ export function createRouter(services: readonly AnyEndpoint[], opts: RouterOptio
       const e = toAwsError(err);
       if (!(err instanceof AwsError)) opts.log({ op, error: String((err as Error)?.stack ?? err), requestId });
       res.setHeader('x-amzn-ErrorType', e.type);
-      send(res, e.status, encodeError(e, format, service?.errorType?.(e.type)), contentType(service, format));
+      send(res, e.status, encodeError(e, errorFormat, service?.errorType?.(e.type)), contentType(service, errorFormat));
       opts.log({ op, status: e.status, type: e.type, ms: Number(process.hrtime.bigint() - started) / 1e6, requestId });
     }
   };

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { kinesisShapes } from '../../../src/kinesis/shapes.js';
-import { formatOf } from '../../../src/protocol/index.js';
+import { formatOf, isPlainJson, parseBody } from '../../../src/protocol/index.js';
 import { CHANGES_STATE, operationCase, OPERATIONS, type Targets } from './requests.js';
 import { judge, SIGNED_HEADERS, type RawRequest } from './wire.js';
 
@@ -99,7 +99,11 @@ const GOOD_AUTH: readonly string[] = [
 
 const SIGNATURE_ERRORS = ['IncompleteSignatureException', 'InvalidSignatureException'];
 
-/** Answers AWS gives before it looks at the body, as the router orders its checks. */
+/**
+ * Answers AWS gives before it converts the body by its shape, in AWS's recorded order (the
+ * kinesalite suite's captures): the method, an empty body, a content type it does not speak, a
+ * body that does not parse, plain application/json, an unknown operation, then the signature.
+ */
 function headerVerdict(
   method: string,
   contentType: string | undefined,
@@ -113,11 +117,21 @@ function headerVerdict(
   const format = formatOf(contentType);
   const t = target ?? '';
   const dot = t.indexOf('.');
-  if (method !== 'POST' || (!format && dot < 0)) return { status: 403, xml: true, type: 'AccessDeniedException' };
-  if (!format) return { status: 404, xml: true, type: 'UnknownOperationException' };
   const operation = dot > 0 && t.slice(0, dot) === 'Kinesis_20131202' ? t.slice(dot + 1) : undefined;
   const known = operation !== undefined && kinesisShapes.has(operation);
+  if (method !== 'POST') return { status: 403, xml: true, type: 'AccessDeniedException' };
   if (body.length === 0) return { status: 400, type: known ? 'SerializationException' : 'UnknownOperationException' };
+  if (!format && dot < 0) return { status: 403, xml: true, type: 'AccessDeniedException' };
+  if (!format) return { status: 404, xml: true, type: 'UnknownOperationException' };
+  let parses = true;
+  try {
+    parseBody(body, format);
+  } catch {
+    parses = false;
+  }
+  // Plain application/json gets the Coral envelope with HTTP 200, whatever it asked for.
+  if (isPlainJson(contentType)) return { status: 200, anyAnswer: true };
+  if (!parses) return { status: 400, type: 'SerializationException' };
   if (!known) return { status: 400, type: 'UnknownOperationException' };
   if (auth !== undefined && presigned) return { status: 400, type: 'InvalidSignatureException' };
   if (auth === undefined && !presigned) return { status: 400, type: 'MissingAuthenticationTokenException' };
