@@ -96,6 +96,7 @@ export async function startServer(config: ServeConfig, hooks: ServerHooks = {}):
   const kinesisAuthorize = auth.policies && kinesisAuthorizer(kinesis, auth.policies);
   const kinesisEndpoint: ServiceEndpoint<OperationContext> = {
     targetPrefix: 'Kinesis_20131202',
+    signingName: 'kinesis',
     context: kinesis,
     operations: kinesisOperations,
     ...(kinesisAuthorize ? { authorize: (op, input, facts) => kinesisAuthorize(op.name, input, facts) } : {}),
@@ -109,6 +110,7 @@ export async function startServer(config: ServeConfig, hooks: ServerHooks = {}):
   );
   const dynamoDbEndpoint: ServiceEndpoint<DynamoDb> = {
     targetPrefix: DYNAMODB_TARGET_PREFIX,
+    signingName: 'dynamodb',
     context: dynamodb,
     operations: dynamoDbOperations,
     jsonContentType: DYNAMODB_JSON_CONTENT_TYPE,

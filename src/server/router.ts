@@ -28,6 +28,8 @@ type Res = http.ServerResponse | http2.Http2ServerResponse;
 export interface ServiceEndpoint<C> {
   /** `Kinesis_20131202` in `X-Amz-Target: Kinesis_20131202.PutRecord`. */
   targetPrefix: string;
+  /** The service name a request's credential scope must name (`kinesis`, `dynamodb`). */
+  signingName: string;
   /** What every operation's handler is given. */
   context: C;
   operations: OperationTable<C>;
@@ -257,6 +259,11 @@ export function createRouter(services: readonly AnyEndpoint[], opts: RouterOptio
         { method: req.method ?? 'POST', url: req.url ?? '/', headers: req.headers, body },
         now,
       );
+      // A signature made for another service is refused, as AWS refuses it (the verifier knows
+      // every service this port serves; the scope must name the one called).
+      if (caller && caller.service !== service.signingName) {
+        throw new InvalidSignatureException(`Credential should be scoped to correct service: '${service.signingName}'. `);
+      }
       const input = convertInput(parsed, format, shape);
       validate(input, shape);
       if (caller?.credential && service.authorize) {

@@ -76,6 +76,24 @@ describe('protocol errors', () => {
     assert.deepEqual(json(unparsed), { Output: { __type: 'com.amazon.coral.service#SerializationException', Message: null }, Version: '1.0' });
   });
 
+  it('refuses a signature scoped to another service than the one called', async () => {
+    const scoped = (service: string) => ({
+      authorization: `AWS4-HMAC-SHA256 Credential=AKIDTEST/20260101/us-east-1/${service}/aws4_request, SignedHeaders=host;x-amz-date, Signature=abcd`,
+    });
+    const kinesisAsDynamo = await http1(server.endpoint, 'Kinesis_20131202.ListStreams', '{}', scoped('dynamodb'));
+    assert.equal(kinesisAsDynamo.status, 400);
+    // The message of AWS's JSON services, as recorded for DynamoDB in the dynalite suite.
+    assert.deepEqual(json(kinesisAsDynamo), {
+      __type: 'InvalidSignatureException',
+      message: "Credential should be scoped to correct service: 'kinesis'. ",
+    });
+    const dynamoAsKinesis = await http1(server.endpoint, 'DynamoDB_20120810.ListTables', '{}', scoped('kinesis'), 'application/x-amz-json-1.0');
+    assert.equal(dynamoAsKinesis.status, 400);
+    assert.match(String(json(dynamoAsKinesis).message), /Credential should be scoped to correct service: 'dynamodb'/);
+    const right = await http1(server.endpoint, 'Kinesis_20131202.ListStreams', '{}', scoped('kinesis'));
+    assert.equal(right.status, 200);
+  });
+
   it('keeps AWS’s XML answers for a content type it does not speak and for other methods', async () => {
     const noTarget = await post(server.endpoint, { 'content-type': 'text/plain' }, '{}');
     assert.equal(noTarget.status, 403);

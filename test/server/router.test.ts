@@ -39,6 +39,7 @@ describe('the router', () => {
   before(async () => {
     const service: ServiceEndpoint<Context> = {
       targetPrefix: 'Test_20200101',
+      signingName: 'test',
       context: { name: 'test-context', budget },
       operations: operationTable([echo, held]),
       jsonContentType: 'application/x-amz-json-1.0',
@@ -82,7 +83,7 @@ describe('the router', () => {
   });
 
   it('refuses two endpoints with one target prefix', () => {
-    const one: ServiceEndpoint<null> = { targetPrefix: 'Twice', context: null, operations: operationTable<null>([]) };
+    const one: ServiceEndpoint<null> = { targetPrefix: 'Twice', signingName: 'test', context: null, operations: operationTable<null>([]) };
     assert.throws(() => createRouter([one, one], { maxBodyBytes: 1, log: () => {} }), /registered twice/);
   });
 });

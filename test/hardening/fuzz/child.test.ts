@@ -7,7 +7,7 @@ import { removeDir, spawnServer, tempDir, type ChildServer } from '../../helpers
 import { scale } from '../scale.js';
 import { commandArb, compareWithModel, Model, ValidClient } from '../generators/model.js';
 import { anyOperationCase, serviceCase, type OperationCase } from '../generators/requests.js';
-import { expectVerdict, CBOR_TYPE, Http1Pool, inParallel, JSON_TYPE, parseResponse, SIGNED_HEADERS, type HttpResponse } from '../generators/wire.js';
+import { expectVerdict, CBOR_TYPE, Http1Pool, inParallel, JSON_TYPE, parseResponse, SIGNED_HEADERS, DYNAMODB_SIGNED_HEADERS, type HttpResponse } from '../generators/wire.js';
 import { fuzzSeed } from './seed.js';
 
 /**
@@ -166,7 +166,7 @@ async function checkCase(c: OperationCase & { prefix?: string }): Promise<void> 
   const contentType = c.format === 'json' ? (prefix.startsWith('DynamoDB') ? 'application/x-amz-json-1.0' : JSON_TYPE) : CBOR_TYPE;
   const what = `${prefix}.${c.operation} (${c.format}, ${c.how}) body ${c.body.subarray(0, 120).toString('hex')}`;
   const res = await pool
-    .send({ headers: [['Content-Type', contentType], ['X-Amz-Target', `${prefix}.${c.operation}`], ...SIGNED_HEADERS], body: c.body })
+    .send({ headers: [['Content-Type', contentType], ['X-Amz-Target', `${prefix}.${c.operation}`], ...(prefix.startsWith('DynamoDB') ? DYNAMODB_SIGNED_HEADERS : SIGNED_HEADERS)], body: c.body })
     .catch((err: Error) => {
       throw new Error(`${err.message}: ${what}`);
     });

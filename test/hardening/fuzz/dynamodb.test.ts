@@ -6,7 +6,7 @@ import { startTestServer, type TestServer } from '../../helpers/server.js';
 import { skipWithoutNats, startNatsServer } from '../../storage/jetstream/nats-server.js';
 import { scale } from '../scale.js';
 import { serviceCase, type ServiceCase } from '../generators/requests.js';
-import { CBOR_TYPE, expectVerdict, Http1Pool, inParallel, SIGNED_HEADERS } from '../generators/wire.js';
+import { CBOR_TYPE, DYNAMODB_SIGNED_HEADERS, expectVerdict, Http1Pool, inParallel, SIGNED_HEADERS } from '../generators/wire.js';
 import { fuzzSeed } from './seed.js';
 
 /**
@@ -26,7 +26,7 @@ const seed = fuzzSeed();
 
 async function call(operation: string, input: unknown): Promise<Record<string, any>> {
   const res = await pool.send({
-    headers: [['Content-Type', JSON_10], ['X-Amz-Target', `DynamoDB_20120810.${operation}`], ...SIGNED_HEADERS],
+    headers: [['Content-Type', JSON_10], ['X-Amz-Target', `DynamoDB_20120810.${operation}`], ...DYNAMODB_SIGNED_HEADERS],
     body: Buffer.from(JSON.stringify(input)),
   });
   assert.equal(res.status, 200, `${operation}: ${res.body.toString('utf8')}`);
@@ -58,7 +58,7 @@ after(async () => {
 async function check(c: ServiceCase): Promise<void> {
   const what = `${c.operation} (${c.format}, ${c.how}) body ${c.body.subarray(0, 300).toString(c.format === 'json' ? 'utf8' : 'hex')}`;
   const res = await pool
-    .send({ headers: [['Content-Type', c.format === 'json' ? JSON_10 : CBOR_TYPE], ['X-Amz-Target', `${c.prefix}.${c.operation}`], ...SIGNED_HEADERS], body: c.body })
+    .send({ headers: [['Content-Type', c.format === 'json' ? JSON_10 : CBOR_TYPE], ['X-Amz-Target', `${c.prefix}.${c.operation}`], ...(c.prefix.startsWith('DynamoDB') ? DYNAMODB_SIGNED_HEADERS : SIGNED_HEADERS)], body: c.body })
     .catch((err: Error) => {
       throw new Error(`${err.message}: ${what}`);
     });
@@ -99,7 +99,7 @@ test(
     const js = await startTestServer({ storage: 'jetstream', nats: nats.url, natsPrefix: 'FZDDB' });
     const jsPool = new Http1Pool(js.port, 5_000);
     const send = (operation: string, input: unknown) =>
-      jsPool.send({ headers: [['Content-Type', JSON_10], ['X-Amz-Target', `DynamoDB_20120810.${operation}`], ...SIGNED_HEADERS], body: Buffer.from(JSON.stringify(input)) });
+      jsPool.send({ headers: [['Content-Type', JSON_10], ['X-Amz-Target', `DynamoDB_20120810.${operation}`], ...DYNAMODB_SIGNED_HEADERS], body: Buffer.from(JSON.stringify(input)) });
     try {
       await send('CreateTable', {
         TableName: 'fz-ttl-table',

@@ -18,6 +18,9 @@ export const SIGNED_HEADERS: ReadonlyArray<[string, string]> = [
   ['X-Amz-Date', '20260101T000000Z'],
 ];
 
+/** The same signature, scoped to DynamoDB, for the DynamoDB operations (a scope must name the service called). */
+export const DYNAMODB_SIGNED_HEADERS: ReadonlyArray<[string, string]> = SIGNED_HEADERS.map(([k, v]) => [k, v.replace('/kinesis/', '/dynamodb/')]);
+
 export const JSON_TYPE = 'application/x-amz-json-1.1';
 export const CBOR_TYPE = 'application/x-amz-cbor-1.1';
 

@@ -24,7 +24,7 @@ import {
   type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { http1 } from '../../helpers/raw.js';
+import { http1, SIGNED } from '../../helpers/raw.js';
 import { startTestServer, type TestServer } from '../../helpers/server.js';
 import { createLeaseTable, dynamoClient, expectError } from './helpers.js';
 
@@ -504,11 +504,13 @@ describe('DynamoDB through @aws-sdk/client-dynamodb', () => {
     });
 
     it('writes DynamoDB JSON 1.0 errors with the namespaced __type and lower-case message', async () => {
+      // A signature scoped to DynamoDB, as its clients make them.
+      const dynamo = { authorization: SIGNED.authorization.replace('/kinesis/', '/dynamodb/') };
       const r = await http1(
         server.endpoint,
         'DynamoDB_20120810.GetItem',
         JSON.stringify({ TableName: 'missing', Key: key('a') }),
-        {},
+        dynamo,
         'application/x-amz-json-1.0',
       );
       assert.equal(r.status, 400);
@@ -517,9 +519,9 @@ describe('DynamoDB through @aws-sdk/client-dynamodb', () => {
         __type: 'com.amazonaws.dynamodb.v20120810#ResourceNotFoundException',
         message: 'Requested resource not found',
       });
-      const v = await http1(server.endpoint, 'DynamoDB_20120810.GetItem', JSON.stringify({ TableName: 'missing' }), {}, 'application/x-amz-json-1.0');
+      const v = await http1(server.endpoint, 'DynamoDB_20120810.GetItem', JSON.stringify({ TableName: 'missing' }), dynamo, 'application/x-amz-json-1.0');
       assert.equal(JSON.parse(v.body.toString()).__type, 'com.amazon.coral.validate#ValidationException');
-      const ok = await http1(server.endpoint, 'DynamoDB_20120810.ListTables', '{}', {}, 'application/x-amz-json-1.0');
+      const ok = await http1(server.endpoint, 'DynamoDB_20120810.ListTables', '{}', dynamo, 'application/x-amz-json-1.0');
       assert.equal(ok.status, 200);
       assert.equal(ok.headers['content-type'], 'application/x-amz-json-1.0');
     });
