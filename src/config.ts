@@ -54,6 +54,8 @@ export interface ServeConfig {
   metricsEndpoint: 'auto' | 'on' | 'off';
   retentionSweepMs: number;
   clockOffsetMs: number;
+  s3Port: number | 'off';
+  s3Endpoint: string;
 }
 
 export const defaultConfig: ServeConfig = {
@@ -107,6 +109,8 @@ export const defaultConfig: ServeConfig = {
   metricsEndpoint: 'auto',
   retentionSweepMs: 60_000,
   clockOffsetMs: 0,
+  s3Port: 4568,
+  s3Endpoint: '',
 };
 
 /** One line per setting: flag, environment variable, meaning. Shown by `serve --help` and the README. */
@@ -324,10 +328,17 @@ export const configDocs: Record<keyof ServeConfig, { flag: string; env: string; 
       'testing only: run the server this many milliseconds ahead of the system clock (arrival times, retention, ' +
       'status delays); restarting with a larger offset makes retention expire records without waiting',
   },
+  s3Port: { flag: '--s3-port <number|off>', env: 'TRIBUTARY_S3_PORT', help: 'port of the S3-compatible endpoint (same host and TLS); 0 picks a free one; off: none' },
+  s3Endpoint: {
+    flag: '--s3-endpoint <url>',
+    env: 'TRIBUTARY_S3_ENDPOINT',
+    help: "S3-compatible endpoint Tributary writes objects to (AWS credentials from the usual environment or profile); default: its own S3 port",
+  },
 };
 
 function coerce<K extends keyof ServeConfig>(key: K, raw: unknown): ServeConfig[K] {
   const def = defaultConfig[key];
+  if (key === 's3Port' && raw === 'off') return 'off' as ServeConfig[K];
   if (typeof def === 'number') {
     const n = Number(raw);
     if (!Number.isFinite(n) || n < 0) throw new Error(`${configDocs[key].flag.split(' ')[0]}: not a valid number: ${raw}`);

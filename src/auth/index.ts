@@ -4,6 +4,7 @@ import type { Kinesis } from '../kinesis/service.js';
 import { loadCredentials } from './credentials.js';
 import { dynamoDbAuthorizer } from './dynamodb-authorizer.js';
 import { kinesisAuthorizer, type RequestFacts } from './kinesis-authorizer.js';
+import { s3Authorizer, type S3Authorize } from './s3-authorizer.js';
 import { SigV4Verifier } from './sigv4.js';
 
 /** Signing names accepted in credential scopes: Kinesis, and the services served beside it. */
@@ -14,6 +15,8 @@ export const SIGNING_SERVICES: readonly string[] = ['kinesis', 'dynamodb', 'fire
  * services' fifteen.
  */
 export const CLOCK_SKEW_MS = 5 * 60_000;
+/** S3 allows fifteen minutes. */
+export const S3_CLOCK_SKEW_MS = 15 * 60_000;
 
 export interface Auth {
   mode: 'development' | 'verified';
@@ -22,6 +25,8 @@ export interface Auth {
   kinesisAuthorizer(k: Kinesis): ((operation: string, input: Record<string, unknown>, facts: RequestFacts) => Promise<void>) | undefined;
   /** Authorizes `dynamodb:<Operation>` by identity policies; undefined in development mode. */
   dynamoDbAuthorizer?: (operation: string, input: Record<string, unknown>, facts: RequestFacts) => Promise<void>;
+  /** The S3 endpoint's own verifier (signing name `s3`, any region in the scope) and its authorizer. */
+  s3: { verifier: SigV4Verifier; authorize: S3Authorize };
 }
 
 /**
@@ -33,7 +38,7 @@ export function createAuth(config: Pick<ServeConfig, 'credentials' | 'region' | 
   if (!config.credentials) {
     logger.info({ auth: 'development' }, 'development mode: any well-formed SigV4 signature is accepted, nothing is authorized');
     const verifier = new SigV4Verifier({ region: config.region, services: SIGNING_SERVICES, skewMs: CLOCK_SKEW_MS });
-    return { mode: 'development', verifier, kinesisAuthorizer: () => undefined };
+    return { mode: 'development', verifier, kinesisAuthorizer: () => undefined, s3: s3Auth(config) };
   }
   const credentials = loadCredentials(config.credentials, config.accountId);
   const verifier = new SigV4Verifier({
@@ -51,5 +56,11 @@ export function createAuth(config: Pick<ServeConfig, 'credentials' | 'region' | 
     verifier,
     kinesisAuthorizer: (k) => kinesisAuthorizer(k),
     dynamoDbAuthorizer: dynamoDbAuthorizer({ region: config.region, accountId: config.accountId }),
+    s3: s3Auth(config, credentials),
   };
+}
+
+function s3Auth(config: Pick<ServeConfig, 'region' | 'accountId'>, credentials?: ReturnType<typeof loadCredentials>): Auth['s3'] {
+  const verifier = new SigV4Verifier({ region: config.region, services: ['s3'], skewMs: S3_CLOCK_SKEW_MS, credentials, anyRegion: true });
+  return { verifier, authorize: s3Authorizer({ region: config.region, accountId: config.accountId }) };
 }

@@ -20,6 +20,7 @@ import { CatalogLease, openJetStreamStorage } from '../storage/jetstream/index.j
 import { OffsetClock, systemClock, type Clock } from '../util/clock.js';
 import { createAuth } from '../auth/index.js';
 import { createPrometheusRegistry } from '../metrics/prometheus.js';
+import { startS3Endpoint, type S3Endpoint } from './s3-endpoint.js';
 import { Listener } from './listener.js';
 import { loadMasterKey } from './master-key.js';
 import { ResponseBudget } from './response-budget.js';
@@ -31,6 +32,10 @@ export interface RunningServer {
   port: number;
   /** The endpoint URL clients use. */
   endpoint: string;
+  /** The embedded S3-compatible endpoint's URL; undefined with --s3-port off. */
+  s3Endpoint?: string;
+  /** Where Tributary writes objects: --s3-endpoint, or else its own S3 endpoint. */
+  objectEndpoint?: string;
   kinesis: Kinesis;
   /** Stops accepting, finishes requests in flight, flushes and closes storage. */
   close(): Promise<void>;
@@ -149,6 +154,8 @@ export async function startServer(config: ServeConfig, hooks: ServerHooks = {}):
     },
   );
   const address = await listener.listen();
+  const s3: S3Endpoint | undefined =
+    config.s3Port === 'off' ? undefined : await startS3Endpoint(config, { clock, logger, auth: auth.s3, tls: tlsMaterial });
   if (tlsMaterial) {
     logger.info(
       { certificate: tlsMaterial.certFile, sha256: tlsMaterial.fingerprint, selfSigned: tlsMaterial.selfSigned },
@@ -171,6 +178,8 @@ export async function startServer(config: ServeConfig, hooks: ServerHooks = {}):
     host: address.address,
     port: address.port,
     endpoint: `${tlsMaterial ? 'https' : 'http'}://${host}:${address.port}`,
+    s3Endpoint: s3?.endpoint,
+    objectEndpoint: config.s3Endpoint || s3?.endpoint,
     kinesis,
     close() {
       closing ??= (async () => {
@@ -181,6 +190,7 @@ export async function startServer(config: ServeConfig, hooks: ServerHooks = {}):
         await lease?.stop();
         readBudget?.close();
         await listener.close(5_000);
+        await s3?.close();
         await kinesis.close();
         await dynamodb.close();
         await jetStream?.close();
