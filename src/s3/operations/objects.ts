@@ -26,11 +26,11 @@ const etagList = (v: string) => v.split(',').map(unquote);
 const seconds = (ms: number) => Math.floor(ms / 1000);
 
 /** If-Match, If-None-Match, If-Modified-Since, If-Unmodified-Since, with S3's precedence. */
-export function checkConditions(o: ObjectRecord, get: (name: string) => string | undefined, prefix = 'if-'): void {
-  const ifMatch = get(`${prefix}match`);
-  const ifNoneMatch = get(`${prefix}none-match`);
-  const ifModified = get(`${prefix}modified-since`);
-  const ifUnmodified = get(`${prefix}unmodified-since`);
+export function checkConditions(o: ObjectRecord, get: (name: string) => string | undefined, now: number, prefix = 'if-'): void {
+  const ifMatch = get('if-match');
+  const ifNoneMatch = get('if-none-match');
+  const ifModified = get('if-modified-since');
+  const ifUnmodified = get('if-unmodified-since');
   const modified = seconds(o.lastModified);
   if (ifMatch !== undefined) {
     const list = etagList(ifMatch);
@@ -39,7 +39,7 @@ export function checkConditions(o: ObjectRecord, get: (name: string) => string |
     const t = Date.parse(ifUnmodified);
     if (Number.isFinite(t) && modified > seconds(t)) throw preconditionFailed(prefix === 'if-' ? 'If-Unmodified-Since' : 'x-amz-copy-source-If-Unmodified-Since');
   }
-  const copy = prefix !== 'if-';
+  const copy = prefix === 'copy';
   if (ifNoneMatch !== undefined) {
     const list = etagList(ifNoneMatch);
     if (list.includes('*') || list.includes(o.etag)) {
@@ -48,7 +48,7 @@ export function checkConditions(o: ObjectRecord, get: (name: string) => string |
     }
   } else if (ifModified !== undefined) {
     const t = Date.parse(ifModified);
-    if (Number.isFinite(t) && t <= Date.now() && modified <= seconds(t)) {
+    if (Number.isFinite(t) && t <= now && modified <= seconds(t)) {
       if (copy) throw preconditionFailed('x-amz-copy-source-If-Modified-Since');
       throw notModified();
     }
@@ -135,7 +135,7 @@ async function getOrHead(ctx: S3Context, head: boolean): Promise<S3Response> {
   const { r } = ctx;
   const o = ctx.store.object(b.name, r.key);
   if (!o) throw noSuchKey(r.key);
-  checkConditions(o, (n) => header(r, n));
+  checkConditions(o, (n) => header(r, n), ctx.now);
   let range: { start: number; end: number } | undefined;
   let partsCount: number | undefined;
   const partNumber = r.query.get('partNumber');
@@ -268,7 +268,7 @@ export function copySource(ctx: S3Context) {
   if (!ctx.store.bucket(src.bucket)) throw noSuchBucket(src.bucket);
   const o = ctx.store.object(src.bucket, src.key);
   if (!o) throw noSuchKey(src.key);
-  checkConditions(o, (n) => header(ctx.r, `x-amz-copy-source-${n}`), 'if-');
+  checkConditions(o, (n) => header(ctx.r, `x-amz-copy-source-${n}`), ctx.now, 'copy');
   return { ...src, record: o };
 }
 
