@@ -56,6 +56,8 @@ export class S3Service {
     res.setHeader('x-amz-request-id', requestId);
     res.setHeader('x-amz-id-2', id2);
     res.setHeader('Server', 'Tributary');
+    // The service's clock: clients correct their skew by it.
+    res.setHeader('Date', new Date(this.deps.clock.now()).toUTCString());
     let r: S3Request | undefined;
     this.inFlight++;
     try {
@@ -188,7 +190,7 @@ export class S3Service {
     if (header(r, 'authorization')?.startsWith('AWS ')) {
       throw new S3Error('InvalidRequest', 400, 'The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.');
     }
-    let payloadHash = 'UNSIGNED-PAYLOAD';
+    let payloadHash = r.query.get('X-Amz-Content-Sha256') ?? 'UNSIGNED-PAYLOAD';
     if (!presigned) {
       const declared = header(r, 'x-amz-content-sha256');
       if (declared === undefined) throw invalidRequest('Missing required header for this request: x-amz-content-sha256');
@@ -216,8 +218,8 @@ export class S3Service {
   }
 }
 
-/** Query parameters that add nothing to an operation's meaning (the JS SDK's `x-id`, presigning). */
-const IGNORABLE = new Set(['x-id', 'X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Date', 'X-Amz-Expires', 'X-Amz-SignedHeaders', 'X-Amz-Signature', 'X-Amz-Security-Token', 'X-Amz-Content-Sha256', 'x-amz-checksum-mode']);
+/** Query parameters that add nothing to an operation's meaning: the JS SDK's `x-id`, and the presigning ones and headers a presigner hoisted (`X-Amz-*`). */
+const ignorable = (k: string) => k === 'x-id' || k.toLowerCase().startsWith('x-amz-');
 const LIST_PARAMS = new Set(['prefix', 'delimiter', 'marker', 'max-keys', 'encoding-type', 'list-type']);
 const OBJECT_READ_PARAMS = new Set([
   'partNumber', 'versionId', 'response-content-type', 'response-content-language', 'response-expires',
@@ -225,7 +227,7 @@ const OBJECT_READ_PARAMS = new Set([
 ]);
 
 function onlyIgnorable(q: ReadonlyMap<string, string>, allowed: ReadonlySet<string> = new Set()): boolean {
-  for (const k of q.keys()) if (!IGNORABLE.has(k) && !allowed.has(k)) return false;
+  for (const k of q.keys()) if (!ignorable(k) && !allowed.has(k)) return false;
   return true;
 }
 

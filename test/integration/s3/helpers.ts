@@ -1,6 +1,7 @@
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { startTestServer, type TestServer } from '../../helpers/server.js';
 import type { ServeConfig } from '../../../src/config.js';
+import type { Clock } from '../../../src/util/clock.js';
 
 export interface S3TestServer extends TestServer {
   s3: string;
@@ -10,7 +11,7 @@ export interface S3TestServer extends TestServer {
 export const DUMMY_ENV = { AWS_ACCESS_KEY_ID: 'AKIDS3TEST', AWS_SECRET_ACCESS_KEY: 's3-test-secret', AWS_DEFAULT_REGION: 'us-east-1' };
 
 /** A real server with its S3 endpoint on an ephemeral port. */
-export async function startS3TestServer(overrides: Partial<ServeConfig> = {}, opts: { dataDir?: string } = {}): Promise<S3TestServer> {
+export async function startS3TestServer(overrides: Partial<ServeConfig> = {}, opts: { dataDir?: string; clock?: Clock } = {}): Promise<S3TestServer> {
   const server = await startTestServer({ s3Port: 0, ...overrides }, opts);
   const clients: S3Client[] = [];
   return {
