@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdirSync, openSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, createReadStream, createWriteStream, mkdirSync, openSync, readdirSync, rmSync } from 'node:fs';
 import { open, rename, rm, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -31,7 +31,10 @@ export class FileObjectStore implements ObjectStore {
     this.incoming = path.join(dir, '.incoming');
     rmSync(this.incoming, { recursive: true, force: true });
     mkdirSync(this.incoming, { mode: 0o700 });
-    this.db = new Database(path.join(dir, 'buckets.sqlite'));
+    const dbFile = path.join(dir, 'buckets.sqlite');
+    this.db = new Database(dbFile);
+    // Before the WAL exists: SQLite gives its -wal and -shm files the database file's mode.
+    chmodSync(dbFile, 0o600);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${this.sync ? 'FULL' : 'NORMAL'}`);
     this.db.exec(`

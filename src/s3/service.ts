@@ -220,8 +220,8 @@ export class S3Service {
 
 /** Query parameters that add nothing to an operation's meaning: the JS SDK's `x-id`, and the presigning ones and headers a presigner hoisted (`X-Amz-*`). */
 const ignorable = (k: string) => k === 'x-id' || k.toLowerCase().startsWith('x-amz-');
-const LIST_PARAMS = new Set(['prefix', 'delimiter', 'marker', 'max-keys', 'encoding-type', 'list-type']);
-const OBJECT_READ_PARAMS = new Set([
+const LIST_PARAMS: ReadonlySet<string> = new Set(['prefix', 'delimiter', 'marker', 'max-keys', 'encoding-type', 'list-type']);
+const OBJECT_READ_PARAMS: ReadonlySet<string> = new Set([
   'partNumber', 'versionId', 'response-content-type', 'response-content-language', 'response-expires',
   'response-cache-control', 'response-content-disposition', 'response-content-encoding',
 ]);

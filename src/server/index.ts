@@ -154,8 +154,16 @@ export async function startServer(config: ServeConfig, hooks: ServerHooks = {}):
     },
   );
   const address = await listener.listen();
-  const s3: S3Endpoint | undefined =
-    config.s3Port === 'off' ? undefined : await startS3Endpoint(config, { clock, logger, auth: auth.s3, tls: tlsMaterial });
+  let s3: S3Endpoint | undefined;
+  try {
+    if (config.s3Port !== 'off') s3 = await startS3Endpoint(config, { clock, logger, auth: auth.s3, tls: tlsMaterial });
+  } catch (err) {
+    await listener.close(0);
+    await kinesis.close();
+    await dynamodb.close();
+    await jetStream?.close();
+    throw err;
+  }
   if (tlsMaterial) {
     logger.info(
       { certificate: tlsMaterial.certFile, sha256: tlsMaterial.fingerprint, selfSigned: tlsMaterial.selfSigned },

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readdirSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { request } from 'node:http';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -124,6 +124,10 @@ describe('S3 crash safety', () => {
       const files = readdirSync(path.join(dataDir, 'buckets', 'crash'));
       assert.equal(files.length, keys.length + 1);
       assert.deepEqual(readdirSync(path.join(dataDir, 'buckets', '.incoming')), []);
+      // Data files are the owner's alone.
+      for (const f of files) assert.equal(statSync(path.join(dataDir, 'buckets', 'crash', f)).mode & 0o777, 0o600, f);
+      assert.equal(statSync(path.join(dataDir, 'buckets', 'crash')).mode & 0o777, 0o700);
+      assert.equal(statSync(path.join(dataDir, 'buckets', 'buckets.sqlite')).mode & 0o777, 0o600);
     } finally {
       s3b.destroy();
       second.child.kill('SIGTERM');
