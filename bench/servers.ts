@@ -337,7 +337,7 @@ export async function startTributary(opts: StartOptions = {}): Promise<RunningSe
       label: `tributary ${version}`,
       script: cli,
       // Benchmarks measure the server, not AWS's per-shard quotas: limits are off.
-      args: ['serve', '--port', '0', '--data-dir', dataDir, '--limits', 'off'],
+      args: ['serve', '--port', '0', '--s3-port', '0', '--data-dir', dataDir, '--limits', 'off'],
       env: {},
       dataDir,
       config: { args: 'serve --port 0 --data-dir <tmp> --limits off' },
@@ -437,7 +437,7 @@ async function startNatsCluster(root: string): Promise<{ urls: string[]; config:
 
 async function startTributaryOnJetStream(cli: string, version: string, dataDir: string, opts: StartOptions): Promise<RunningServer> {
   const nats = await startNatsCluster(join(dataDir, '..'));
-  const args = ['serve', '--port', '0', '--data-dir', dataDir, '--limits', 'off', '--storage', 'jetstream', '--nats', nats.urls.join(','), '--nats-replicas', '3'];
+  const args = ['serve', '--port', '0', '--s3-port', '0', '--data-dir', dataDir, '--limits', 'off', '--storage', 'jetstream', '--nats', nats.urls.join(','), '--nats-replicas', '3'];
   let server: RunningServer;
   try {
     // The temporary directory (and the nats-servers' stores in it) goes when Tributary stops: keep

@@ -21,7 +21,7 @@ const shards = Number(process.argv[5] ?? 4);
 
 const dataDir = mkdtempSync(path.join(tmpdir(), 'tributary-bench-producer-'));
 const server = await startServer(
-  { ...defaultConfig, port: 0, host: '127.0.0.1', dataDir, limits: 'off', fsync: 'never', createStreamDelayMs: 0 },
+  { ...defaultConfig, port: 0, s3Port: 0, host: '127.0.0.1', dataDir, limits: 'off', fsync: 'never', createStreamDelayMs: 0 },
   { logger: pino({ level: 'silent' }) },
 );
 const client = new KinesisClient({

@@ -3,6 +3,7 @@ import { loadCredentials } from './credentials.js';
 import { dynamoDbAuthorizer, type AuthorizedOperation } from './dynamodb-authorizer.js';
 import type { RequestFacts } from './request.js';
 import { PolicyEvaluator } from './policy.js';
+import { s3Authorizer, type S3Authorize } from './s3-authorizer.js';
 import { SigV4Verifier } from './sigv4.js';
 
 /** Signing names accepted in credential scopes: Kinesis, and the services served beside it. */
@@ -13,6 +14,8 @@ export const SIGNING_SERVICES: readonly string[] = ['kinesis', 'dynamodb', 'fire
  * services' fifteen.
  */
 export const CLOCK_SKEW_MS = 5 * 60_000;
+/** S3 allows fifteen minutes. */
+export const S3_CLOCK_SKEW_MS = 15 * 60_000;
 
 export interface AuthSettings {
   /** The credentials file ('' for development mode). */
@@ -29,6 +32,8 @@ export interface Auth {
   policies?: PolicyEvaluator;
   /** Authorizes a DynamoDB operation's action by identity policies; undefined in development mode. */
   dynamoDbAuthorizer?: (op: AuthorizedOperation, input: Record<string, unknown>, facts: RequestFacts) => Promise<void>;
+  /** The S3 endpoint's own verifier (signing name `s3`, any region in the scope) and its authorizer. */
+  s3: { verifier: SigV4Verifier; authorize: S3Authorize };
   /** Releases what authorization keeps (the policy evaluator's caches). */
   close(): void;
 }
@@ -42,7 +47,7 @@ export function createAuth(config: AuthSettings, logger: Logger): Auth {
   if (!config.credentials) {
     logger.info({ auth: 'development' }, 'development mode: any well-formed SigV4 signature is accepted, nothing is authorized');
     const verifier = new SigV4Verifier({ region: config.region, services: SIGNING_SERVICES, skewMs: CLOCK_SKEW_MS });
-    return { mode: 'development', verifier, close: () => {} };
+    return { mode: 'development', verifier, s3: s3Auth(config), close: () => {} };
   }
   const credentials = loadCredentials(config.credentials, config.accountId);
   const verifier = new SigV4Verifier({
@@ -61,6 +66,16 @@ export function createAuth(config: AuthSettings, logger: Logger): Auth {
     verifier,
     policies,
     dynamoDbAuthorizer: dynamoDbAuthorizer({ region: config.region, accountId: config.accountId }, policies),
+    s3: s3Auth(config, policies, credentials),
     close: () => policies.close(),
   };
+}
+
+function s3Auth(
+  config: Pick<AuthSettings, 'region' | 'accountId'>,
+  policies?: PolicyEvaluator,
+  credentials?: ReturnType<typeof loadCredentials>,
+): Auth['s3'] {
+  const verifier = new SigV4Verifier({ region: config.region, services: ['s3'], skewMs: S3_CLOCK_SKEW_MS, credentials, anyRegion: true });
+  return { verifier, authorize: s3Authorizer({ region: config.region, accountId: config.accountId }, policies) };
 }

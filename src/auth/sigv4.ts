@@ -50,6 +50,26 @@ export interface VerifierOptions {
   credentials?: CredentialStore;
   /** Whether `x-amz-content-sha256: UNSIGNED-PAYLOAD` may stand in for the body's hash. */
   allowUnsignedPayload?: boolean;
+  /** Accept any region in the credential scope (S3 clients sign with their own region). */
+  anyRegion?: boolean;
+}
+
+/** How a request's payload and path enter its canonical form, where S3 differs from the JSON services. */
+export interface CanonicalOptions {
+  /** The payload hash signed (S3: the `x-amz-content-sha256` value, checked later); absent, the body's SHA-256. */
+  payloadHash?: string;
+  /** S3 signs the path exactly as sent: neither normalized nor encoded again. */
+  rawPath?: boolean;
+}
+
+/** A verified signature and what checking a signed streaming body needs of it. */
+export interface VerifiedSignature {
+  caller: Caller;
+  params: SignatureParams;
+  /** `date/region/service/aws4_request` */
+  scope: string;
+  /** Absent in development mode, where chunk signatures are not checked. */
+  signingKey?: Buffer;
 }
 
 /** Who signed a request. */
@@ -155,6 +175,16 @@ export function signatureOf(signingKey: Buffer, toSign: string): string {
   return createHmac('sha256', signingKey).update(toSign).digest('hex');
 }
 
+/** The string a chunk of a signed aws-chunked body signs: chained on the previous signature. */
+export function chunkStringToSign(amzDate: string, scope: string, previous: string, chunk: Buffer): string {
+  return `AWS4-HMAC-SHA256-PAYLOAD\n${amzDate}\n${scope}\n${previous}\n${EMPTY_SHA256}\n${sha256Hex(chunk)}`;
+}
+
+/** The string the trailer of a signed aws-chunked body signs: its lines as `name:value\n`. */
+export function trailerStringToSign(amzDate: string, scope: string, previous: string, trailer: string): string {
+  return `AWS4-HMAC-SHA256-TRAILER\n${amzDate}\n${scope}\n${previous}\n${sha256Hex(trailer)}`;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Reading the signature parameters
 
@@ -186,7 +216,7 @@ function splitCredential(credential: string) {
  * The signature parameters of a request that carries them (the router has already refused a
  * request with neither an Authorization header nor a presigned query, or with missing parts).
  */
-export function readSignatureParams(req: SigV4Request, query: readonly [string, string][]): SignatureParams {
+export function readSignatureParams(req: Pick<SigV4Request, 'headers'>, query: readonly [string, string][]): SignatureParams {
   const auth = single(req.headers.authorization);
   if (auth !== undefined) {
     const space = auth.indexOf(' ');
@@ -276,13 +306,22 @@ export class SigV4Verifier {
 
   /** Checks a request's signature at time `now`; returns the caller or throws the AWS error. */
   verify(req: SigV4Request, now: number): Caller {
+    return this.verifySignature(req, now).caller;
+  }
+
+  /**
+   * Checks a request's signature with the payload hash and path rules given (S3's), the body
+   * itself not being needed when `payloadHash` is; returns the caller and the signing material.
+   */
+  verifySignature(req: Omit<SigV4Request, 'body'> & { body?: Buffer }, now: number, opts: CanonicalOptions = {}): VerifiedSignature {
     const q = req.url.indexOf('?');
     const rawPath = q < 0 ? req.url : req.url.slice(0, q);
     const query = q < 0 ? [] : parseQuery(req.url.slice(q + 1));
     const p = readSignatureParams(req, query);
     checkWellFormed(p);
+    const scope = `${p.scopeDate}/${p.scopeRegion}/${p.scopeService}/aws4_request`;
     const creds = this.options.credentials;
-    if (!creds) return { accessKeyId: p.accessKeyId, service: p.scopeService };
+    if (!creds) return { caller: { accessKeyId: p.accessKeyId, service: p.scopeService }, params: p, scope };
 
     this.checkScope(p);
     this.checkTime(p, now);
@@ -292,20 +331,22 @@ export class SigV4Verifier {
 
     let payloadHash: string;
     const declared = single(req.headers['x-amz-content-sha256']);
-    if (declared === UNSIGNED_PAYLOAD && this.options.allowUnsignedPayload) payloadHash = UNSIGNED_PAYLOAD;
-    else payloadHash = req.body.length === 0 ? EMPTY_SHA256 : sha256Hex(req.body);
+    const body = req.body ?? Buffer.alloc(0);
+    if (opts.payloadHash !== undefined) payloadHash = opts.payloadHash;
+    else if (declared === UNSIGNED_PAYLOAD && this.options.allowUnsignedPayload) payloadHash = UNSIGNED_PAYLOAD;
+    else payloadHash = body.length === 0 ? EMPTY_SHA256 : sha256Hex(body);
 
     const canonical = canonicalRequest(
       req.method,
-      canonicalUri(rawPath),
+      opts.rawPath ? rawPath || '/' : canonicalUri(rawPath),
       canonicalQuery(query, p.kind === 'query' ? 'X-Amz-Signature' : undefined),
       canonicalHeaders(req.headers, p.signedHeaders),
       p.signedHeaders.join(';'),
       payloadHash,
     );
-    const scope = `${p.scopeDate}/${p.scopeRegion}/${p.scopeService}/aws4_request`;
     const toSign = stringToSign(p.amzDate, scope, canonical);
-    const expected = signatureOf(this.signingKey(credential, p), toSign);
+    const signingKey = this.signingKey(credential, p);
+    const expected = signatureOf(signingKey, toSign);
     const given = Buffer.from(p.signature, 'utf8');
     if (given.length !== expected.length || !timingSafeEqual(given, Buffer.from(expected, 'utf8'))) {
       throw new InvalidSignatureException(
@@ -313,7 +354,7 @@ export class SigV4Verifier {
           `The String-to-Sign should have been\n'${toSign}'\n`,
       );
     }
-    return { accessKeyId: p.accessKeyId, credential, service: p.scopeService };
+    return { caller: { accessKeyId: p.accessKeyId, credential, service: p.scopeService }, params: p, scope, signingKey };
   }
 
   private checkScope(p: SignatureParams): void {
@@ -323,7 +364,7 @@ export class SigV4Verifier {
           `'${p.scopeDate}' != '${p.amzDate.slice(0, 8)}', from '${p.amzDate}'.`,
       );
     }
-    if (p.scopeRegion !== this.options.region) {
+    if (p.scopeRegion !== this.options.region && !this.options.anyRegion) {
       throw new InvalidSignatureException(`Credential should be scoped to a valid region, not '${p.scopeRegion}'. `);
     }
     if (!this.options.services.includes(p.scopeService)) {

@@ -61,11 +61,14 @@ serve.action(async (opts: Record<string, unknown> & { config?: string; printSett
     process.exit(1);
   }
   logger.info(
-    { endpoint: server.endpoint, dataDir: config.dataDir, fsync: config.fsync },
+    { endpoint: server.endpoint, s3Endpoint: server.s3Endpoint, dataDir: config.dataDir, fsync: config.fsync },
     `Tributary listening on ${server.endpoint}`,
   );
   // Tests and tools that start the server on port 0 read the port from this line.
-  if (process.env.TRIBUTARY_ANNOUNCE === '1') process.stdout.write(`TRIBUTARY_LISTENING ${server.port}\n`);
+  if (process.env.TRIBUTARY_ANNOUNCE === '1') {
+    const s3 = server.s3Endpoint ? `TRIBUTARY_S3_LISTENING ${new URL(server.s3Endpoint).port}\n` : '';
+    process.stdout.write(`${s3}TRIBUTARY_LISTENING ${server.port}\n`);
+  }
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -31,6 +31,7 @@ import {
   tlsSettings,
   type ServeConfig,
 } from '../settings/index.js';
+import { startS3Endpoint, type S3Endpoint } from './s3-endpoint.js';
 import { Listener } from './listener.js';
 import { loadMasterKey } from './master-key.js';
 import { ResponseBudget } from '../util/response-budget.js';
@@ -42,6 +43,10 @@ export interface RunningServer {
   port: number;
   /** The endpoint URL clients use. */
   endpoint: string;
+  /** The embedded S3-compatible endpoint's URL; undefined with --s3-port off. */
+  s3Endpoint?: string;
+  /** Where Tributary writes objects: --s3-endpoint, or else its own S3 endpoint. */
+  objectEndpoint?: string;
   kinesis: Kinesis;
   /** Stops accepting, finishes requests in flight, flushes and closes storage. */
   close(): Promise<void>;
@@ -138,6 +143,16 @@ export async function startServer(config: ServeConfig, hooks: ServerHooks = {}):
     },
   );
   const address = await listener.listen();
+  let s3: S3Endpoint | undefined;
+  try {
+    if (config.s3Port !== 'off') s3 = await startS3Endpoint(config, { clock, logger, auth: auth.s3, tls: tlsMaterial });
+  } catch (err) {
+    await listener.close(0);
+    await kinesis.close();
+    await dynamodb.close();
+    await jetStream?.close();
+    throw err;
+  }
   if (tlsMaterial) {
     logger.info(
       { certificate: tlsMaterial.certFile, sha256: tlsMaterial.fingerprint, selfSigned: tlsMaterial.selfSigned },
@@ -160,6 +175,8 @@ export async function startServer(config: ServeConfig, hooks: ServerHooks = {}):
     host: address.address,
     port: address.port,
     endpoint: `${tlsMaterial ? 'https' : 'http'}://${host}:${address.port}`,
+    s3Endpoint: s3?.endpoint,
+    objectEndpoint: config.s3Endpoint || s3?.endpoint,
     kinesis,
     close() {
       closing ??= (async () => {
@@ -170,6 +187,7 @@ export async function startServer(config: ServeConfig, hooks: ServerHooks = {}):
         await lease?.stop();
         readBudget?.close();
         await listener.close(5_000);
+        await s3?.close();
         await kinesis.close();
         await dynamodb.close();
         auth.close();

@@ -2,7 +2,7 @@ import { parseOperationRates } from '../kinesis/limits/control-plane.js';
 import { checked, integer, matching, nonNegative, oneOf, text, type Parser } from './parsers.js';
 
 /** The part of the server a setting configures; `serve --help` and the README group by it. */
-export type SettingPart = 'listener' | 'tls' | 'requests' | 'storage' | 'jetstream' | 'account' | 'kinesis' | 'limits' | 'auth' | 'encryption' | 'metrics';
+export type SettingPart = 'listener' | 'tls' | 'requests' | 'storage' | 'jetstream' | 's3' | 'account' | 'kinesis' | 'limits' | 'auth' | 'encryption' | 'metrics';
 
 /** Headings of the parts, in the order they are shown. */
 export const partHeadings: Readonly<Record<SettingPart, string>> = {
@@ -11,6 +11,7 @@ export const partHeadings: Readonly<Record<SettingPart, string>> = {
   requests: 'Requests and logs',
   storage: 'Storage',
   jetstream: 'JetStream storage',
+  s3: 'Object storage (S3)',
   account: 'Account',
   kinesis: 'Kinesis',
   limits: 'Kinesis limits',
@@ -445,6 +446,23 @@ export const serveSettings = {
     default: 3,
     help: 'how long the one-minute stream and shard metrics are kept (see Metrics)',
     parse: nonNegative,
+  }),
+  s3Port: setting<number | 'off'>({
+    part: 's3',
+    flag: '--s3-port <number|off>',
+    env: 'TRIBUTARY_S3_PORT',
+    default: 4568,
+    help: 'port of the S3-compatible endpoint (same host and TLS as the main port); 0 picks a free one; `off`: none',
+    parse: (raw) => (String(raw).trim() === 'off' ? 'off' : integer(0, 65535)(raw)),
+  }),
+  s3Endpoint: setting({
+    part: 's3',
+    flag: '--s3-endpoint <url>',
+    env: 'TRIBUTARY_S3_ENDPOINT',
+    default: '',
+    defaultText: '(its own S3 port)',
+    help: 'S3-compatible endpoint Tributary writes objects to, with the usual AWS credential variables or profile',
+    parse: text,
   }),
   metricsEndpoint: setting({
     part: 'metrics',

@@ -61,6 +61,7 @@ export async function startTestServer(
   const config: ServeConfig = {
     ...defaultConfig,
     port: 0,
+    s3Port: 0,
     host: '127.0.0.1',
     dataDir,
     createStreamDelayMs: 0,
@@ -119,7 +120,7 @@ export async function spawnServer(dataDir: string, args: string[] = []): Promise
 function spawnChild(dataDir: string, args: string[]): Promise<ChildServer> {
   const child = spawn(
     process.execPath,
-    [CLI, 'serve', '--port', '0', '--data-dir', dataDir, '--create-stream-ms', '0', '--delete-stream-ms', '0', '--limits', 'off', '--log-level', 'warn', ...args],
+    [CLI, 'serve', '--port', '0', '--s3-port', '0', '--data-dir', dataDir, '--create-stream-ms', '0', '--delete-stream-ms', '0', '--limits', 'off', '--log-level', 'warn', ...args],
     { env: { ...process.env, TRIBUTARY_ANNOUNCE: '1' }, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

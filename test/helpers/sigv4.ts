@@ -8,7 +8,7 @@ function bytes(d: string | ArrayBuffer | ArrayBufferView): Buffer {
 }
 
 /** The SDK's hash interface over node:crypto, so the SDK's own signer can sign test requests. */
-class NodeSha256 {
+export class NodeSha256 {
   private readonly h;
   constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
     this.h = secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(secret));

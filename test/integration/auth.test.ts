@@ -397,7 +397,7 @@ describe('tributary serve with a credentials file', () => {
     const file = path.join(dir, 'credentials.json');
     writeFileSync(file, JSON.stringify(CREDENTIALS));
     for (const how of ['env', 'flag'] as const) {
-      const args = [CLI, 'serve', '--port', '0', '--data-dir', path.join(dir, how), '--log-level', 'info', '--account-id', ACCOUNT];
+      const args = [CLI, 'serve', '--port', '0', '--s3-port', '0', '--data-dir', path.join(dir, how), '--log-level', 'info', '--account-id', ACCOUNT];
       if (how === 'flag') args.push('--credentials', file);
       const env = { ...process.env, TRIBUTARY_ANNOUNCE: '1', ...(how === 'env' ? { TRIBUTARY_CREDENTIALS: file } : {}) };
       const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'inherit'] });

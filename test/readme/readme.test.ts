@@ -29,6 +29,7 @@ import { removeDir, spawnServer, startTestServer, tempDir, type TestServer } fro
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const README = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
 const README_ENDPOINT = 'http://127.0.0.1:4567';
+const README_S3_ENDPOINT = 'http://127.0.0.1:4568';
 const run = promisify(execFile);
 
 interface Block {
@@ -128,17 +129,20 @@ describe('README.md', () => {
 
   describe('its tour, run in order against one server', () => {
     let server: TestServer;
+    // The reader's working directory, where the tour's files go.
+    const workDir = tempDir();
+    after(() => removeDir(workDir));
     before(async () => {
       // Streams and reshards settle at once here; the tour's waits hold on a real deployment too.
       server = await startTestServer({ updateStreamDelayMs: 0 });
     });
     after(() => server.destroy());
-    const toServer = (code: string) => code.replaceAll(README_ENDPOINT, server.endpoint);
+    const toServer = (code: string) => code.replaceAll(README_ENDPOINT, server.endpoint).replaceAll(README_S3_ENDPOINT, server.s3Endpoint!);
 
     for (const block of blocks.filter((b) => b.kind === 'shell' || b.kind === 'node')) {
       it(`runs the ${block.kind} block at README.md:${block.line}`, async () => {
         if (block.kind === 'shell') {
-          const { stdout } = await run('bash', ['-euo', 'pipefail', '-c', toServer(block.code)], { env: TOUR_ENV, timeout: 120_000 });
+          const { stdout } = await run('bash', ['-euo', 'pipefail', '-c', toServer(block.code)], { env: TOUR_ENV, timeout: 120_000, cwd: workDir });
           // A comment `# <output> (<what it is>)` at the end of a line says what the command prints.
           for (const [, expected] of block.code.matchAll(/#\s*(\S+)\s*\([^)]*\)\s*$/gm)) {
             assert.ok(stdout.includes(expected!), `README.md:${block.line}: expected ${expected} in\n${stdout}`);
@@ -194,7 +198,7 @@ describe('README.md', () => {
 
   it('lists every folder of src/ in its layout, and only those', () => {
     const [layout] = ofKind('layout');
-    const listed = new Set([...layout!.code.matchAll(/^src\/([a-z-]+(?:\.ts)?)\/?\s/gm)].map((m) => m[1]!));
+    const listed = new Set([...layout!.code.matchAll(/^src\/([a-z0-9-]+(?:\.ts)?)\/?\s/gm)].map((m) => m[1]!));
     const present = readdirSync(path.join(ROOT, 'src'));
     assert.deepEqual([...listed].sort(), present.sort());
   });

@@ -215,7 +215,7 @@ describe('log lines', () => {
       },
     });
     server = await startServer(
-      { ...defaultConfig, port: 0, dataDir, limits: 'off', createStreamDelayMs: 0, updateStreamDelayMs: 0, masterKeyFile: keyFile, tls: 'self-signed' },
+      { ...defaultConfig, port: 0, s3Port: 0, dataDir, limits: 'off', createStreamDelayMs: 0, updateStreamDelayMs: 0, masterKeyFile: keyFile, tls: 'self-signed' },
       { logger: pino({ level: 'trace' }, sink) },
     );
   });

@@ -24,7 +24,7 @@ export interface LoggingServer {
 export async function spawnLoggingServer(dataDir: string, args: string[] = [], shellPrefix?: string): Promise<LoggingServer> {
   const engine = await engineConfig(dataDir);
   const engineArgs = engine.storage ? ['--storage', engine.storage, '--nats', String(engine.nats), '--nats-prefix', String(engine.natsPrefix)] : [];
-  const argv = [CLI, 'serve', '--port', '0', '--data-dir', dataDir, '--limits', 'off', '--log-level', 'warn', ...engineArgs, ...args];
+  const argv = [CLI, 'serve', '--port', '0', '--s3-port', '0', '--data-dir', dataDir, '--limits', 'off', '--log-level', 'warn', ...engineArgs, ...args];
   const options = { env: { ...process.env, TRIBUTARY_ANNOUNCE: '1' }, stdio: ['ignore', 'pipe', 'pipe'] as ('ignore' | 'pipe')[] };
   const child = shellPrefix
     ? spawn('/bin/sh', ['-c', `${shellPrefix} && exec "$0" "$@"`, process.execPath, ...argv], options)

@@ -41,7 +41,7 @@ before(async () => {
     },
   });
   server = await startServer(
-    { ...defaultConfig, port: 0, host: '127.0.0.1', dataDir, createStreamDelayMs: 0, deleteStreamDelayMs: 0, limits: 'off', ...(await engineConfig(dataDir)) },
+    { ...defaultConfig, port: 0, s3Port: 0, host: '127.0.0.1', dataDir, createStreamDelayMs: 0, deleteStreamDelayMs: 0, limits: 'off', ...(await engineConfig(dataDir)) },
     { logger: pino({ level: 'error' }, sink) },
   );
   valid = new ValidClient(new Http1Pool(server.port, 30_000), new Model());

@@ -66,7 +66,7 @@ export interface Spawned {
  * and waits until it listens.
  */
 export function spawnTributary(dataDir: string, args: string[], opts: { nofile?: number; env?: NodeJS.ProcessEnv } = {}): Promise<Spawned> {
-  const serve = [CLI, 'serve', '--port', '0', '--data-dir', dataDir, '--create-stream-ms', '0', '--delete-stream-ms', '0', '--log-level', 'warn', ...args];
+  const serve = [CLI, 'serve', '--port', '0', '--s3-port', '0', '--data-dir', dataDir, '--create-stream-ms', '0', '--delete-stream-ms', '0', '--log-level', 'warn', ...args];
   const [cmd, argv] = opts.nofile
     ? ['prlimit', [`--nofile=${opts.nofile}:${opts.nofile}`, process.execPath, ...serve]]
     : [process.execPath, serve];

@@ -94,7 +94,7 @@ export async function startCluster(): Promise<TestCluster> {
       const child = spawn(
         process.execPath,
         [
-          CLI, 'serve', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--create-stream-ms', '0', '--delete-stream-ms', '0',
+          CLI, 'serve', '--port', '0', '--s3-port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--create-stream-ms', '0', '--delete-stream-ms', '0',
           '--limits', 'off', '--log-level', 'warn', '--storage', 'jetstream', '--nats', servers, '--nats-replicas', '3',
           '--nats-prefix', prefix, '--master-key-file', masterKeyFile, ...args,
         ],
