@@ -57,6 +57,13 @@ import { appendedSubject, shardStreamName, shardSubject, trimKey } from './names
 
 const WRONG_LAST_SEQUENCE = 10071;
 const STREAM_NOT_FOUND = 10059;
+/** A newer server's answer to a resend whose first copy is proposed but not yet stored. */
+const DUPLICATE_IN_FLIGHT = 10158;
+/**
+ * How many times (20 ms apart) a resend waits for its first copy, proposed but not stored yet, to
+ * be stored: 30 s, because a loaded cluster can take seconds to commit a proposal.
+ */
+const MAX_IN_FLIGHT_WAITS = 1_500;
 /** Messages fetched concurrently by one read: at least, and at most (when their sizes are known). */
 const READ_WINDOW = 16;
 const MAX_READ_WINDOW = 256;
@@ -65,7 +72,9 @@ const ENTRY_CACHE = 4096;
 /** Room left in a message for its headers. */
 const HEADER_ROOM = 512;
 const MAX_CONFLICT_RETRIES = 1000;
+/** A lost acknowledgement is resent at least this many times, and for at least this long. */
 const MAX_LOST_ACK_RETRIES = 10;
+const MIN_LOST_ACK_RETRY_MS = 5_000;
 /** Times the newest message is asked for when the stream's state says there is one. */
 const TAIL_ATTEMPTS = 5;
 /** How long reads of the tail wait for a stream without a leader to elect one. */
@@ -413,6 +422,8 @@ export class JetStreamShardLog implements ShardLog, LogSealing {
    */
   private async publishAfterLast(payload: Uint8Array, headers: ReturnType<typeof natsHeaders>, detectDeleted: boolean): Promise<number | undefined> {
     const msgID = randomUUID();
+    const started = Date.now();
+    let inFlight = 0;
     for (let lost = 0; ; lost++) {
       try {
         const ack = await this.ctx.js.publish(this.subject, payload, {
@@ -421,10 +432,22 @@ export class JetStreamShardLog implements ShardLog, LogSealing {
           expect: { lastSequence: this.lastSeq },
           timeout: this.ctx.publishTimeoutMs,
         });
+        // A resend that reaches a clustered stream while its first copy is proposed but not yet
+        // stored is answered as a duplicate without a sequence (servers before 2.10): the first
+        // copy will be stored, so ask again until the server knows where.
+        if (ack.duplicate && ack.seq === 0) throw new DuplicateInFlight();
         return ack.seq;
       } catch (err) {
+        if (err instanceof DuplicateInFlight || (err instanceof JetStreamApiError && err.code === DUPLICATE_IN_FLIGHT)) {
+          if (++inFlight > MAX_IN_FLIGHT_WAITS) throw new Error(`shard ${this.name}: a resent append stayed in flight`);
+          lost--;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          continue;
+        }
         if (err instanceof JetStreamApiError && err.code === WRONG_LAST_SEQUENCE) return undefined;
-        if (err instanceof JetStreamApiError || lost >= MAX_LOST_ACK_RETRIES) throw err;
+        // Counted and timed both: a short acknowledgement deadline on a slow cluster must not use
+        // up its resends before a replicated store can complete.
+        if (err instanceof JetStreamApiError || (lost >= MAX_LOST_ACK_RETRIES && Date.now() - started >= MIN_LOST_ACK_RETRY_MS)) throw err;
         // Nobody takes the subject: the stream was deleted (the Kinesis stream with it, by
         // another node), or it is electing a leader.
         if (detectDeleted && isNoResponders(err) && (await this.deleted())) throw new ShardDeletedError(`shard ${this.name} was deleted`);
@@ -609,6 +632,9 @@ export class JetStreamShardLog implements ShardLog, LogSealing {
 }
 
 class MissingMessageError extends Error {}
+
+/** See publishAfterLast: the first copy of a resent message is not stored yet. */
+class DuplicateInFlight extends Error {}
 
 /** Waits before the n-th resend of a publish that failed without a timeout (0.1 s, doubling, at most 1 s). */
 function pause(n: number): Promise<void> {

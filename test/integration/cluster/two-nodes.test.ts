@@ -193,7 +193,7 @@ describe('two nodes on one JetStream cluster', { skip: skipWithoutNats() }, () =
       for (let i = 0; i < 40; i++) {
         const batch = Array.from({ length: 5 }, (_, j) => ({ PartitionKey: 'same', Data: Buffer.from(`${node}-${i}-${j}`) }));
         const r = await client.send(new PutRecordsCommand({ StreamName: 'both-write', Records: batch }));
-        assert.equal(r.FailedRecordCount, 0);
+        assert.equal(r.FailedRecordCount, 0, JSON.stringify(r.Records!.filter((e) => e.ErrorCode)));
         out.push(...r.Records!.map((e) => e.SequenceNumber!));
       }
       return out;

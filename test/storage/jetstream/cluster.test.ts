@@ -48,6 +48,27 @@ describe('JetStream shard log on a 3-node cluster', { skip: skipWithoutNats() },
     }
   });
 
+  test('stores each append once when its acknowledgements come too late and it is resent while in flight', async () => {
+    // An acknowledgement deadline shorter than a replicated store makes every append time out
+    // and be resent under its message id while its first copy is still being replicated.
+    const hasty = await createJetStreamLogStore(conn, { publishTimeoutMs: 1 });
+    try {
+      const log = await eventually(() => hasty.open('hasty~00000001', 0));
+      for (let i = 0; i < 40; i++) {
+        const r = await log.append([rec(2 * i), rec(2 * i + 1)], 1000 + i);
+        assert.equal(r.firstOffset, 2 * i);
+      }
+      assert.ok(log.stats.resends > 0, `appends were resent (${JSON.stringify(log.stats)})`);
+      const r = await log.read(0, 1000, 1 << 20);
+      assert.deepEqual(
+        r.records.map((x) => `${x.offset}:${x.data}`),
+        Array.from({ length: 80 }, (_, i) => `${i}:v${i}`),
+      );
+    } finally {
+      await hasty.close();
+    }
+  });
+
   test('replicates each shard three ways and keeps appending when its leader stops', async () => {
     const log = await eventually(() => store.open('clustered~00000001', 0));
     const info = await store.ctx.jsm.streams.info(log.name);
@@ -72,4 +93,5 @@ describe('JetStream shard log on a 3-node cluster', { skip: skipWithoutNats() },
       Array.from({ length: 100 }, (_, i) => `${i}:v${i}`),
     );
   });
+
 });
