@@ -2,6 +2,7 @@ import { Counter, Gauge, Registry } from 'prom-client';
 import { isLevel, SHARD_LEVEL_METRICS, snakeCase, STREAM_METRICS } from './names.js';
 import type { MetricsRecorder } from './recorder.js';
 import type { MinuteBuckets } from './buckets.js';
+import type { StorageFaultCounts } from './storage-faults.js';
 
 const PREFIX = 'tributary_kinesis';
 
@@ -18,7 +19,11 @@ export function familyName(scope: 'stream' | 'shard', name: string): string {
  * maximum in the current minute, or in the last minute that had a sample). `shardLabel` names a
  * shard by its index (the service's shard id) in the `shard` label.
  */
-export function createPrometheusRegistry(recorder: MetricsRecorder, shardLabel: (index: number) => string): Registry {
+export function createPrometheusRegistry(
+  recorder: MetricsRecorder,
+  shardLabel: (index: number) => string,
+  faults?: StorageFaultCounts,
+): Registry {
   const registry = new Registry();
   const define = (scope: 'stream' | 'shard', names: readonly string[]) => {
     names.forEach((name, i) => {
@@ -60,5 +65,33 @@ export function createPrometheusRegistry(recorder: MetricsRecorder, shardLabel: 
   };
   define('stream', STREAM_METRICS);
   define('shard', SHARD_LEVEL_METRICS);
+  if (faults) defineStorageFaults(registry, faults);
   return registry;
+}
+
+/** The storage engine's fault counters: STORAGE_FAULTS by kind, and STORAGE_LOST_RECORDS. */
+export const STORAGE_FAULTS = 'tributary_storage_shard_faults_total';
+export const STORAGE_LOST_RECORDS = 'tributary_storage_shard_lost_records_total';
+
+function defineStorageFaults(registry: Registry, faults: StorageFaultCounts): void {
+  new Counter({
+    name: STORAGE_FAULTS,
+    help: 'Storage faults of a shard log: corrupt-batch, truncated-tail, write-failed, sync-failed',
+    labelNames: ['stream', 'shard', 'kind'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const r of faults.faultRows()) this.inc({ stream: r.stream, shard: r.shard, kind: r.kind }, r.count);
+    },
+  });
+  new Counter({
+    name: STORAGE_LOST_RECORDS,
+    help: 'Records of a shard log lost to damaged batches (not served)',
+    labelNames: ['stream', 'shard'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const r of faults.lostRows()) this.inc({ stream: r.stream, shard: r.shard }, r.records);
+    },
+  });
 }

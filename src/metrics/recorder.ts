@@ -77,6 +77,8 @@ export class MetricsRecorder {
   private readonly streams = new Map<string, StreamMetrics>();
   private lastFlushMinute = -1;
   private flushing: Promise<void> | undefined;
+  /** Counts the flushes started, so that a query can tell one ran while it read the store. */
+  private flushesStarted = 0;
 
   constructor(private readonly opts: RecorderOptions) {}
 
@@ -215,6 +217,7 @@ export class MetricsRecorder {
     if (this.flushing) return all ? this.flushing.then(() => this.flush(true)) : this.flushing;
     const minute = minuteOf(this.opts.clock.now());
     if (!all && minute === this.lastFlushMinute) return Promise.resolve();
+    this.flushesStarted++;
     this.flushing = this.write(minute, all).finally(() => (this.flushing = undefined));
     return this.flushing;
   }
@@ -241,7 +244,15 @@ export class MetricsRecorder {
   async query(streamName: string, name: string, fromMinute: number, toMinute: number, shard = -1): Promise<MetricPoint[]> {
     const key = this.opts.keyOf(streamName);
     if (key === undefined) return [];
-    await this.flushing;
+    // A flush moves minutes from memory to the store: one that starts while the store is read
+    // would take its minutes out of both answers, so the read is repeated after it.
+    let stored: MetricRow[];
+    for (;;) {
+      await this.flushing;
+      const started = this.flushesStarted;
+      stored = await this.opts.store.read(key, fromMinute, toMinute);
+      if (this.flushing === undefined && this.flushesStarted === started) break;
+    }
     const byMinute = new Map<number, MetricRow>();
     const add = (r: MetricRow) => {
       if (r.name !== name || r.shard !== shard || r.minute < fromMinute || r.minute > toMinute) return;
@@ -249,7 +260,7 @@ export class MetricsRecorder {
       if (have) mergeRow(have, r);
       else byMinute.set(r.minute, { ...r });
     };
-    for (const r of await this.opts.store.read(key, fromMinute, toMinute)) add(r);
+    for (const r of stored) add(r);
     const m = this.streams.get(key);
     if (m) {
       const b = shard < 0 ? m.stream : m.shards.get(shard);

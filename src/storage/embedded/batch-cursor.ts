@@ -9,11 +9,10 @@
  * read on demand.
  */
 import {
-  BATCH_FORMAT,
-  BATCH_FORMAT_SEALED,
   HEADER_SIZE,
   crcMatches,
   frameLength,
+  knownFormat,
   newHeader,
   readHeader,
   recordsWellFormed,
@@ -64,6 +63,11 @@ export class BatchCursor {
     this.plannedEnd = Math.min(end, start + planned);
   }
 
+  /** File position of the batch the next step moves to. */
+  get nextPosition(): number {
+    return this.position + this.length;
+  }
+
   /** Moves to the next batch. */
   async next(): Promise<CursorStatus> {
     this.position += this.length;
@@ -78,7 +82,7 @@ export class BatchCursor {
     if (!(await this.ensure(length))) return this.fail(`file ends inside the batch at byte ${this.position}`);
     if (!crcMatches(this.buf, this.at, length)) return this.fail(`batch at byte ${this.position} fails its CRC`);
     readHeader(this.buf, this.at, this.header);
-    if (this.header.format !== BATCH_FORMAT && this.header.format !== BATCH_FORMAT_SEALED) {
+    if (!knownFormat(this.header.format)) {
       throw new Error(`batch at byte ${this.position} has format ${this.header.format}, which this version cannot read`);
     }
     if (!recordsWellFormed(this.buf, this.at, this.header)) {

@@ -30,6 +30,11 @@
  * envelope holding the key and the data. Reads return such records with `sealed: true`. Batches of
  * plain records are still written as format 1, so a log holds both.
  *
+ * Batch, format 3 (a gap): a header and no body. It holds no records and says that offsets
+ * [baseOffset, baseOffset + count) were lost: `tributary check --repair` writes one in place of
+ * damaged batches it drops, so that offsets still follow on from batch to batch. Its baseTimestamp
+ * is that of the record before it (or after it, when it comes first); maxDelta is 0.
+ *
  * The first 16 bytes (magic, crc, length, format) keep their meaning in every later format, so
  * any version can frame and check a batch; the format byte says how to read the rest. The CRC
  * covers everything after itself, header fields included.
@@ -41,6 +46,8 @@ export const BATCH_MAGIC = 0x474c4254;
 export const BATCH_FORMAT = 1;
 /** Format 2: format 1's layout, records sealed. */
 export const BATCH_FORMAT_SEALED = 2;
+/** Format 3: a gap, offsets lost to damage, with no records. */
+export const BATCH_FORMAT_GAP = 3;
 export const HEADER_SIZE = 40;
 export const RECORD_OVERHEAD = 10;
 export const MAX_KEY_BYTES = 0xffff;
@@ -107,6 +114,22 @@ export function encodeBatch(records: readonly RecordInput[]): Buffer {
   return buf;
 }
 
+/** A gap batch (format 3): `count` offsets from `baseOffset` that were lost. */
+export function encodeGap(baseOffset: number, count: number, timestamp: number): Buffer {
+  const buf = Buffer.alloc(HEADER_SIZE);
+  buf.writeUInt32LE(BATCH_MAGIC, 0);
+  buf.writeUInt32LE(HEADER_SIZE, 8);
+  buf[12] = BATCH_FORMAT_GAP;
+  buf.writeUInt32LE(count, 32);
+  sealBatch(buf, baseOffset, timestamp);
+  return buf;
+}
+
+/** Whether this version reads batches of `format`. */
+export function knownFormat(format: number): boolean {
+  return format === BATCH_FORMAT || format === BATCH_FORMAT_SEALED || format === BATCH_FORMAT_GAP;
+}
+
 /** Fills in a batch's base offset and timestamp and computes its CRC. */
 export function sealBatch(buf: Buffer, baseOffset: number, baseTimestamp: number): void {
   writeInt64(buf, baseOffset, 16);
@@ -156,6 +179,7 @@ export function crcMatches(buf: Buffer, at: number, length: number): boolean {
  * run outside it.
  */
 export function recordsWellFormed(buf: Buffer, at: number, h: BatchHeader): boolean {
+  if (h.format === BATCH_FORMAT_GAP) return h.length === HEADER_SIZE && h.count > 0 && h.maxDelta === 0;
   const end = at + h.length;
   let p = at + HEADER_SIZE;
   let maxDelta = 0;
@@ -176,6 +200,13 @@ export interface ReadAccumulator {
   maxBytes: number;
   /** Set once a limit stops the read. */
   full: boolean;
+  /** The offset after the last lost offset the read went past (gaps, damaged batches); -1 if none. */
+  passed: number;
+}
+
+/** Notes in `acc` that the offsets before `end` were lost and went past. */
+export function passLost(acc: ReadAccumulator, end: number): void {
+  if (end > acc.passed) acc.passed = end;
 }
 
 /**
@@ -190,6 +221,10 @@ export function decodeRecords(
   end: number,
   acc: ReadAccumulator,
 ): void {
+  if (h.format === BATCH_FORMAT_GAP) {
+    passLost(acc, Math.min(h.baseOffset + h.count, end));
+    return;
+  }
   const records = acc.records;
   const sealed = h.format === BATCH_FORMAT_SEALED;
   let p = at + HEADER_SIZE;
@@ -231,6 +266,7 @@ export function decodeRecords(
  * its offset, or -1 when there is none.
  */
 export function findTimestamp(buf: Buffer, at: number, h: BatchHeader, from: number, ts: number): number {
+  if (h.format === BATCH_FORMAT_GAP) return -1;
   let p = at + HEADER_SIZE;
   for (let i = 0; i < h.count; i++) {
     const offset = h.baseOffset + i;
@@ -240,8 +276,12 @@ export function findTimestamp(buf: Buffer, at: number, h: BatchHeader, from: num
   return -1;
 }
 
-/** Timestamp of the record at `offset` inside a whole, checked batch at `at`. */
-export function timestampOf(buf: Buffer, at: number, h: BatchHeader, offset: number): number {
+/**
+ * Timestamp of the record at `offset` inside a whole, checked batch at `at`; undefined in a gap,
+ * whose offsets hold no record.
+ */
+export function timestampOf(buf: Buffer, at: number, h: BatchHeader, offset: number): number | undefined {
+  if (h.format === BATCH_FORMAT_GAP) return undefined;
   let p = at + HEADER_SIZE;
   for (let i = h.baseOffset; i < offset; i++) {
     p += RECORD_OVERHEAD + u16(buf, p + 4) + u32(buf, p + 6);

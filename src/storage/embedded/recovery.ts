@@ -1,13 +1,18 @@
 /**
  * Opening a shard's directory: closed segments come back from their .idx files (or a scan when
- * that is missing or does not match), the active segment is scanned batch by batch and cut at the
- * first incomplete or bad batch, and the log's offsets and last timestamp are restored.
+ * that is missing or does not match), the active segment is scanned batch by batch, and the log's
+ * offsets and last timestamp are restored.
+ *
+ * A scan steps over damage to the next good batch and reports each hole with the offsets it cost;
+ * the files are left as they are (`tributary check --repair` rewrites them). Only a torn tail of
+ * the active segment, damage with no good batch after it, is cut off: that is what a crash in the
+ * middle of a write leaves.
  */
 import { mkdir, open, readdir, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { decodeIndexHeader, INDEX_HEADER_SIZE, type IndexFileHeader } from './index-file.js';
 import { indexFileName, parseIndexFileName, parseSegmentFileName, segmentFileName } from './names.js';
-import { scanSegment } from './scan.js';
+import { scanSegment, type Hole } from './scan.js';
 import { ignoreMissing, Segment, syncDirectory, type SegmentContext } from './segment.js';
 import { readTrimPoint, type TrimPoint } from './trim-point.js';
 
@@ -64,7 +69,7 @@ async function openSegments(
   ctx: SegmentContext,
 ): Promise<RecoveredLog> {
   for (let k = 0; k < bases.length - 1; k++) {
-    const segment = await openClosedSegment(dir, bases[k], indexed.has(bases[k]), ctx);
+    const segment = await openClosedSegment(dir, bases[k], bases[k + 1], indexed.has(bases[k]), ctx);
     if (segment) segments.push(segment);
   }
   const activeBase = bases.length > 0 ? bases[bases.length - 1] : (trim?.startOffset ?? 0);
@@ -107,8 +112,17 @@ async function readIndexHeader(path: string): Promise<IndexFileHeader | null> {
   }
 }
 
-/** A closed segment, or null when nothing of it was readable (its files are then deleted). */
-async function openClosedSegment(dir: string, base: number, hasIndex: boolean, ctx: SegmentContext): Promise<Segment | null> {
+/**
+ * A closed segment, or null when it holds nothing (its files are then deleted). It ends at the
+ * next segment's base at the latest, which bounds the offsets damage at its end can have cost.
+ */
+async function openClosedSegment(
+  dir: string,
+  base: number,
+  nextBase: number,
+  hasIndex: boolean,
+  ctx: SegmentContext,
+): Promise<Segment | null> {
   const path = join(dir, segmentFileName(base));
   const indexPath = join(dir, indexFileName(base));
   const { size } = await stat(path);
@@ -117,9 +131,8 @@ async function openClosedSegment(dir: string, base: number, hasIndex: boolean, c
     if (header && header.base === base && header.size === size) return new Segment(dir, header, null, null, ctx);
   }
   ctx.warn('index-rebuilt', indexPath, hasIndex ? 'index does not match its segment; scanning' : 'index missing; scanning');
-  const segment = await scanIntoSegment(dir, base, size, ctx, 'corrupt-batch');
+  const segment = await scanIntoSegment(dir, base, size, ctx, nextBase);
   if (segment.empty) {
-    ctx.warn('corrupt-batch', path, 'no readable batch left; segment deleted');
     await segment.remove();
     return null;
   }
@@ -130,24 +143,27 @@ async function openClosedSegment(dir: string, base: number, hasIndex: boolean, c
 async function openActiveSegment(dir: string, base: number, hasIndex: boolean, ctx: SegmentContext): Promise<Segment> {
   if (hasIndex) await unlink(join(dir, indexFileName(base))).catch(ignoreMissing);
   const { size } = await stat(join(dir, segmentFileName(base)));
-  return scanIntoSegment(dir, base, size, ctx, 'truncated-tail');
+  return scanIntoSegment(dir, base, size, ctx);
 }
 
-/** Scans a segment file and cuts it after its last good batch. */
-async function scanIntoSegment(
-  dir: string,
-  base: number,
-  fileSize: number,
-  ctx: SegmentContext,
-  code: 'corrupt-batch' | 'truncated-tail',
-): Promise<Segment> {
+/**
+ * Scans a segment file, reporting its holes; a torn tail (only without `knownEnd`, for the active
+ * segment) is cut off.
+ */
+async function scanIntoSegment(dir: string, base: number, fileSize: number, ctx: SegmentContext, knownEnd?: number): Promise<Segment> {
   const fh = await open(join(dir, segmentFileName(base)), 'r+');
   const summary = { base, endOffset: base, size: fileSize, firstTimestamp: NaN, lastTimestamp: NaN };
   const segment = new Segment(dir, summary, null, fh, ctx);
   try {
-    const scan = await scanSegment(segment, base, fileSize);
-    if (scan.problem) {
-      ctx.warn(code, segment.path, `${scan.problem}; cut from ${fileSize} to ${scan.size} bytes (offsets ${base} to ${scan.endOffset} kept)`);
+    const scan = await scanSegment(segment, base, fileSize, knownEnd);
+    for (const hole of scan.holes) reportHole(ctx, segment, hole);
+    if (scan.tail) {
+      ctx.warn(
+        'truncated-tail',
+        segment.path,
+        `torn tail: ${scan.tail.reason}; cut from ${fileSize} to ${scan.size} bytes, the log goes on at offset ${scan.endOffset}`,
+        { bytes: { from: scan.size, to: fileSize } },
+      );
       await fh.truncate(scan.size);
       if (ctx.durable) await fh.datasync();
     }
@@ -157,4 +173,17 @@ async function scanIntoSegment(
     await fh.close();
     throw err;
   }
+}
+
+/** The report of a hole: the bytes skipped and the offsets lost. */
+export function reportHole(ctx: SegmentContext, segment: Segment, hole: Hole): void {
+  const lost = hole.toOffset - hole.fromOffset;
+  const records =
+    lost > 0 ? `offsets ${hole.fromOffset} to ${hole.toOffset - 1} (${lost} record${lost === 1 ? '' : 's'}) lost` : 'no records lost';
+  ctx.warn(
+    'corrupt-batch',
+    segment.path,
+    `${hole.reason}; bytes ${hole.position} to ${hole.end} skipped, ${records}; reads go on after them`,
+    { bytes: { from: hole.position, to: hole.end }, lost: { from: hole.fromOffset, to: hole.toOffset } },
+  );
 }

@@ -14,21 +14,15 @@ import type { PositionalSource } from './batch-cursor.js';
 import type { Warn } from './events.js';
 import { decodeIndexEntries, decodeIndexHeader, encodeIndexFile, type SegmentSummary } from './index-file.js';
 import { indexFileName, segmentFileName } from './names.js';
-import { scanSegment, type ScanResult } from './scan.js';
+import { scanSegment, type Hole, type ScanResult } from './scan.js';
 import { SparseIndex } from './sparse-index.js';
 
 export interface SegmentContext {
   warn: Warn;
-  /** Told when a batch of this segment fails its checks. */
-  onCorrupt(segment: Segment, position: number, offset: number, reason: string): void;
+  /** Told of each hole newly found in this segment (after it was recorded with addHole). */
+  onHole(segment: Segment, hole: Hole): void;
   /** Whether new files and directory entries are fsynced (every mode but 'never'). */
   durable: boolean;
-}
-
-/** Where a read found the first bad batch; reads stop there until it is cut off. */
-export interface CorruptMark {
-  position: number;
-  offset: number;
 }
 
 export class Segment implements PositionalSource {
@@ -43,7 +37,12 @@ export class Segment implements PositionalSource {
   firstTimestamp: number;
   lastTimestamp: number;
   index: SparseIndex | null;
-  corrupt: CorruptMark | null = null;
+  /**
+   * Damaged ranges found so far, in file order: reads skip them and go on after them. They are
+   * found again on every start (or by the first read through them) until `tributary check
+   * --repair` rewrites the segment.
+   */
+  holes: readonly Hole[] = [];
   private fh: FileHandle | null;
   private opening: Promise<FileHandle> | null = null;
   private loading: Promise<SparseIndex> | null = null;
@@ -89,14 +88,20 @@ export class Segment implements PositionalSource {
     return this.endOffset === this.base;
   }
 
-  /** Bytes that reads may look at: up to the first known bad batch. */
-  get readSize(): number {
-    return this.corrupt ? Math.min(this.corrupt.position, this.size) : this.size;
+  /** The known hole that covers file position `position` (or starts there, when empty), if any. */
+  holeAt(position: number): Hole | undefined {
+    for (const hole of this.holes) {
+      if (hole.position > position) return undefined;
+      if (position < hole.end || hole.position === position) return hole;
+    }
+    return undefined;
   }
 
-  /** Offset where reads of this segment stop. */
-  get readEndOffset(): number {
-    return this.corrupt ? Math.min(this.corrupt.offset, this.endOffset) : this.endOffset;
+  /** Records a hole; false when one at the same place is known already. */
+  addHole(hole: Hole): boolean {
+    if (this.holeAt(hole.position)) return false;
+    this.holes = [...this.holes, hole].sort((a, b) => a.position - b.position);
+    return true;
   }
 
   /** Takes on what a scan of the file found. */
@@ -106,6 +111,7 @@ export class Segment implements PositionalSource {
     this.firstTimestamp = scan.firstTimestamp;
     this.lastTimestamp = scan.lastTimestamp;
     this.index = scan.index;
+    this.holes = scan.holes;
   }
 
   summary(): SegmentSummary {
@@ -240,10 +246,10 @@ export class Segment implements PositionalSource {
       if (index) return (this.index = index);
     }
     this.ctx.warn('index-rebuilt', this.indexPath, 'index entries are missing or do not check; scanned the segment');
-    const scan = await scanSegment(this, this.base, this.size);
+    const scan = await scanSegment(this, this.base, this.size, this.endOffset);
     this.index = scan.index;
-    if (scan.problem) this.ctx.onCorrupt(this, scan.size, scan.endOffset, scan.problem);
-    else await this.writeIndexFile().catch(() => {});
+    for (const hole of scan.holes) if (this.addHole(hole)) this.ctx.onHole(this, hole);
+    await this.writeIndexFile().catch(() => {});
     return scan.index;
   }
 

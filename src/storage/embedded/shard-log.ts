@@ -9,15 +9,21 @@
  * failed write rejects the appends it carried and cuts the file back to where it was.
  *
  * Everything that changes the segment list or the file being written (flushes, rolls, trims,
- * cutting off a corrupt batch, closing) runs one at a time on a promise chain; reads do not wait
- * for it.
+ * closing) runs one at a time on a promise chain; reads do not wait for it.
+ *
+ * Damage is never cut out of a segment here: reads step over it (see reads.ts), each hole is
+ * reported once per process with the bytes and offsets it cost, and `tributary check --repair`
+ * rewrites the segment. Damage found in the active segment rolls it, so that its end offset is
+ * kept in its index and a restart cannot take the damage for a torn tail.
  */
 import { join } from 'node:path';
 import type { AppendResult, LogOptions, ReadResult, RecordInput, ShardLog } from '../types.js';
 import { warner, type EmbeddedHooks } from './events.js';
 import { encodeBatch, sealBatch } from './format.js';
-import { offsetAtTimestamp, readRecords, timestampAt, type LogView } from './reads.js';
-import { recoverLog } from './recovery.js';
+import { offsetAtTimestamp, readRecords, timestampAt, type Damage, type LogView } from './reads.js';
+import { recoverLog, reportHole } from './recovery.js';
+import { findNextBatch } from './resync.js';
+import { gapTimestamp, type Hole } from './scan.js';
 import { Segment, type SegmentContext } from './segment.js';
 import type { SparseIndex } from './sparse-index.js';
 import { TRIM_POINT_FILE } from './names.js';
@@ -67,7 +73,7 @@ export class EmbeddedShardLog implements ShardLog, LogView {
   private closing: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private warm: Segment[] = [];
-  private sealQueued = new Set<Segment>();
+  private rollQueued = false;
 
   private constructor(
     readonly dir: string,
@@ -102,8 +108,9 @@ export class EmbeddedShardLog implements ShardLog, LogView {
     const ctx: SegmentContext = {
       warn: warner(hooks),
       durable: options.fsync !== 'never',
-      onCorrupt: (segment, position, offset, reason) => log?.reportCorrupt(segment, position, offset, reason),
+      onHole: (segment, hole) => log?.holeFound(segment, hole),
     };
+    // Holes found while recovering are reported by recovery itself.
     const recovered = await recoverLog(dir, ctx);
     log = new EmbeddedShardLog(dir, options, ctx, hooks, onClosing, recovered);
     return log;
@@ -210,19 +217,38 @@ export class EmbeddedShardLog implements ShardLog, LogView {
     return segment.loadIndex();
   }
 
-  reportCorrupt(segment: Segment, position: number, offset: number, reason: string): void {
-    const mark = segment.corrupt;
-    // A walk that raced with cutting the segment back can stop at the new end; that is no news.
-    if (position >= segment.size || (mark && mark.position <= position)) return;
-    segment.corrupt = { position, offset };
-    this.ctx.warn(
-      'corrupt-batch',
-      segment.path,
-      `${reason}; offsets ${offset} to ${segment.endOffset - 1} of this segment are no longer served`,
-    );
-    if (!this.sealQueued.has(segment) && !this.closing) {
-      this.sealQueued.add(segment);
-      void this.exclusive(() => this.cutCorrupt(segment));
+  async damaged(segment: Segment, damage: Damage): Promise<Hole> {
+    const known = segment.holeAt(damage.position);
+    if (known) return known;
+    const { position, expected, minTimestamp, size, endOffset, reason } = damage;
+    const next =
+      damage.validBase !== undefined
+        ? { position, baseOffset: damage.validBase, baseTimestamp: damage.validTimestamp ?? NaN }
+        : await findNextBatch(segment, { damaged: position, end: size, expected, endOffset, minTimestamp });
+    const hole: Hole = {
+      position,
+      end: next ? next.position : size,
+      fromOffset: expected,
+      toOffset: next ? next.baseOffset : endOffset,
+      reason,
+      timestamp: gapTimestamp(minTimestamp, next?.baseTimestamp),
+    };
+    // Another read may have found it meanwhile.
+    if (!segment.addHole(hole)) return segment.holeAt(position) ?? hole;
+    this.holeFound(segment, hole);
+    return hole;
+  }
+
+  /** Reports a hole found by a read, and rolls the active segment when it is in it. */
+  holeFound(segment: Segment, hole: Hole): void {
+    reportHole(this.ctx, segment, hole);
+    if (segment === this.active && !this.rollQueued && !this.closing) {
+      this.rollQueued = true;
+      const rolled = this.exclusive(async () => {
+        this.rollQueued = false;
+        if (segment === this.active && !segment.empty) await this.roll();
+      });
+      rolled.catch((err: Error) => this.ctx.warn('write-failed', segment.path, `could not roll the damaged segment: ${err.message}`));
     }
   }
 
@@ -266,7 +292,6 @@ export class EmbeddedShardLog implements ShardLog, LogView {
   /** How many queued appends, from `i`, go into the active segment before it must roll. */
   private planWrite(queue: PendingAppend[], i: number): number {
     const segment = this.active;
-    if (segment.corrupt) return i;
     const { segmentBytes, segmentMaxAgeMs } = this.options;
     let size = segment.size;
     let first = segment.empty ? NaN : segment.firstTimestamp;
@@ -309,7 +334,6 @@ export class EmbeddedShardLog implements ShardLog, LogView {
         await segment.sync();
         this.noteSync(segment);
       }
-      if (segment.corrupt) failure = new Error(`${segment.path} was found corrupt during the write; append again`);
     } catch (err) {
       failure = err;
     }
@@ -356,36 +380,6 @@ export class EmbeddedShardLog implements ShardLog, LogView {
     this.stats.rolls++;
     this.touch(old);
     await old.writeIndexFile().catch((err: Error) => this.ctx.warn('write-failed', old.indexPath, err.message));
-  }
-
-  /** Cuts a segment back to just before its first bad batch. */
-  private async cutCorrupt(segment: Segment): Promise<void> {
-    this.sealQueued.delete(segment);
-    try {
-      if (!segment.corrupt || !this.segments.includes(segment)) return;
-      if (segment === this.active) await this.roll();
-      if (!segment.acquire()) return;
-      try {
-        const index = await segment.loadIndex();
-        const mark = segment.corrupt;
-        await segment.truncate(mark.position);
-        index.truncate(mark.position);
-        segment.size = mark.position;
-        segment.endOffset = mark.offset;
-        segment.corrupt = null;
-      } finally {
-        segment.release();
-      }
-      if (segment.empty) {
-        this.segments = this.segments.filter((s) => s !== segment);
-        this.forget(segment);
-        await segment.remove();
-      } else {
-        await segment.writeIndexFile();
-      }
-    } catch (err) {
-      this.ctx.warn('write-failed', segment.path, `could not cut off the corrupt batch: ${(err as Error).message}`);
-    }
   }
 
   private syncInBackground(): void {

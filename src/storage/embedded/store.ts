@@ -43,7 +43,9 @@ export class EmbeddedLogStore implements LogStore {
     const opening: Promise<EmbeddedShardLog> = (async () => {
       await Promise.allSettled(before);
       const dir = join(this.dir, stream, String(shardIndex));
-      return EmbeddedShardLog.open(dir, this.options, this.hooks, (_log, closed) => this.closing(key, opening, closed));
+      return EmbeddedShardLog.open(dir, this.options, this.shardHooks(streamKey, shardIndex), (_log, closed) =>
+        this.closing(key, opening, closed),
+      );
     })();
     this.logs.set(key, opening);
     opening.catch(() => {
@@ -110,6 +112,12 @@ export class EmbeddedLogStore implements LogStore {
     await Promise.allSettled([...this.closings.values()]);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
+  }
+
+  /** The hooks of one shard's log: its warnings name the shard. */
+  private shardHooks(stream: string, shard: number): EmbeddedHooks {
+    const sink = this.hooks.onWarning;
+    return sink ? { ...this.hooks, onWarning: (w) => sink({ ...w, stream, shard }) } : this.hooks;
   }
 
   /** A log started closing: later opens of its shard get a new log, once this one is closed. */

@@ -211,7 +211,7 @@ describe('disk faults', () => {
       // Every old record is past retention: none is served, and their segments are deleted.
       assert.equal(await fresh.verify(client, 'reads after the records expired on a full disk'), 0);
       assert.ok(
-        server.lines.some((l) => l.includes('TRIBUTARY_WRITE_FAILED') && l.includes('trim.json')),
+        server.lines.some((l) => l.includes('"storage":"write-failed"') && l.includes('trim.json')),
         `the trim point could not be written, and that was reported:\n${server.lines.join('\n')}`,
       );
       for (let i = 0; i < 10; i++) await fresh.put(client, 10, 10 * 1024);

@@ -6,6 +6,7 @@ import {
   crcMatches,
   decodeRecords,
   encodeBatch,
+  encodeGap,
   findTimestamp,
   frameLength,
   newHeader,
@@ -28,7 +29,7 @@ function sealed(): Buffer {
 }
 
 function accumulator(maxRecords = 100, maxBytes = Number.MAX_SAFE_INTEGER): ReadAccumulator {
-  return { records: [], bytes: 0, maxRecords, maxBytes, full: false };
+  return { records: [], bytes: 0, maxRecords, maxBytes, full: false, passed: -1 };
 }
 
 test('64-bit fields round trip, negative and large values included', () => {
@@ -132,4 +133,29 @@ test('a batch that lies about its record layout is caught even with a valid CRC'
 
 test('partition keys over 65535 bytes are refused', () => {
   assert.throws(() => encodeBatch([rec('x'.repeat(70000), 'd')]), RangeError);
+});
+
+test('a gap batch (format 3) is a bare header, byte for byte, holding offsets and no records', () => {
+  const gap = encodeGap(5, 3, 1000);
+  // magic "TBLG", CRC-32, length 40, format 3, flags, reserved, base offset 5, timestamp 1000,
+  // count 3, maxDelta 0.
+  assert.equal(
+    gap.toString('hex'),
+    '54424c47' + 'd2d20ca3' + '28000000' + '03' + '00' + '0000' + '0500000000000000' + 'e803000000000000' + '03000000' + '00000000',
+  );
+  assert.equal(frameLength(gap, 0), HEADER_SIZE);
+  assert.ok(crcMatches(gap, 0, HEADER_SIZE));
+  const h = newHeader();
+  readHeader(gap, 0, h);
+  assert.ok(recordsWellFormed(gap, 0, h));
+  const acc = accumulator();
+  decodeRecords(gap, 0, h, 0, 100, acc);
+  assert.deepEqual([acc.records.length, acc.passed], [0, 8]);
+  assert.equal(findTimestamp(gap, 0, h, 0, 0), -1);
+  assert.equal(timestampOf(gap, 0, h, 6), undefined);
+  // A gap with records in its body is not well formed.
+  const padded = Buffer.concat([gap, Buffer.alloc(10)]);
+  padded.writeUInt32LE(HEADER_SIZE + 10, 8);
+  readHeader(padded, 0, h);
+  assert.equal(recordsWellFormed(padded, 0, h), false);
 });
