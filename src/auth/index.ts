@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { loadCredentials } from './credentials.js';
 import { dynamoDbAuthorizer, type AuthorizedOperation } from './dynamodb-authorizer.js';
+import { firehoseAuthorizer } from './firehose-authorizer.js';
 import type { RequestFacts } from './request.js';
 import { PolicyEvaluator } from './policy.js';
 import { s3Authorizer, type S3Authorize } from './s3-authorizer.js';
@@ -32,6 +33,8 @@ export interface Auth {
   policies?: PolicyEvaluator;
   /** Authorizes a DynamoDB operation's action by identity policies; undefined in development mode. */
   dynamoDbAuthorizer?: (op: AuthorizedOperation, input: Record<string, unknown>, facts: RequestFacts) => Promise<void>;
+  /** Authorizes a Firehose operation's action on its delivery stream; undefined in development mode. */
+  firehoseAuthorizer?: (op: AuthorizedOperation, input: Record<string, unknown>, facts: RequestFacts) => Promise<void>;
   /** The S3 endpoint's own verifier (signing name `s3`, any region in the scope) and its authorizer. */
   s3: { verifier: SigV4Verifier; authorize: S3Authorize };
   /** Releases what authorization keeps (the policy evaluator's caches). */
@@ -66,6 +69,7 @@ export function createAuth(config: AuthSettings, logger: Logger): Auth {
     verifier,
     policies,
     dynamoDbAuthorizer: dynamoDbAuthorizer({ region: config.region, accountId: config.accountId }, policies),
+    firehoseAuthorizer: firehoseAuthorizer({ region: config.region, accountId: config.accountId }, policies),
     s3: s3Auth(config, policies, credentials),
     close: () => policies.close(),
   };

@@ -2,6 +2,8 @@
 import { Command, Option } from 'commander';
 import pino from 'pino';
 import { startServer } from '../server/index.js';
+import { packageVersion } from '../util/version.js';
+import { checkDataDir, formatCheckReport, type CheckReport } from '../storage/embedded/check.js';
 import {
   helpGroup,
   helpLine,
@@ -23,7 +25,10 @@ function optionAttribute(flag: string): string {
 }
 
 const program = new Command();
-program.name('tributary').description('A self-hosted streaming platform that speaks the AWS Kinesis APIs');
+program
+  .name('tributary')
+  .description('A self-hosted streaming platform that speaks the AWS Kinesis APIs')
+  .version(packageVersion(), '-V, --version', 'print the version and exit');
 
 const serve = program
   .command('serve')
@@ -85,6 +90,24 @@ serve.action(async (opts: Record<string, unknown> & { config?: string; printSett
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
 });
+
+program
+  .command('check')
+  .description('verify a data directory offline (segments, indexes, catalog); exit 0 when clean, 1 when not')
+  .argument('<data-dir>', 'the data directory of a server that is not running')
+  .option('--repair', 'rewrite what can be saved: drop damaged batches, cut torn tails, rebuild indexes')
+  .action(async (dataDir: string, opts: { repair?: boolean }) => {
+    let report: CheckReport;
+    try {
+      report = await checkDataDir(dataDir, { repair: opts.repair === true });
+    } catch (err) {
+      console.error(`tributary check: ${(err as Error).message}`);
+      process.exit(2);
+    }
+    const out = formatCheckReport(report, opts.repair === true);
+    process.stdout.write(out);
+    process.exit(report.problems.length === 0 ? 0 : 1);
+  });
 
 program.parseAsync(process.argv).catch((err) => {
   console.error(err);

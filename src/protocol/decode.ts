@@ -86,6 +86,9 @@ function convert(value: unknown, shape: Shape, cbor: boolean): unknown {
     case 'long':
       if (kind === 'number') return toInteger(value as number | bigint, shape.kind === 'long');
       break;
+    case 'double':
+      if (kind === 'number') return Number(value);
+      break;
     case 'boolean':
       if (kind === 'boolean') return value;
       break;
@@ -196,6 +199,8 @@ function mismatch(shape: Shape, kind: Kind, value: unknown): string {
       const target = shape.kind === 'long' ? 'Long' : 'Integer';
       return `${kind === 'boolean' ? JAVA_BOOLEAN : JAVA_STRING} can not be converted to an ${target}`;
     }
+    case 'double':
+      return `${kind === 'boolean' ? JAVA_BOOLEAN : JAVA_STRING} can not be converted to an Double`;
     case 'boolean':
       return kind === 'string'
         ? `'${(value as string).toUpperCase()}' can not be converted to an Boolean`

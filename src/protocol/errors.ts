@@ -44,6 +44,8 @@ export const IncompleteSignatureException = errorType('IncompleteSignatureExcept
 export const InvalidSignatureException = errorType('InvalidSignatureException');
 export const InternalFailureException = errorType('InternalFailureException', 500);
 export const ServiceUnavailableException = errorType('ServiceUnavailableException', 503);
+/** A request body over the server's limit (HTTP 413); AWS's own wording for it is not published. */
+export const RequestEntityTooLargeException = errorType('RequestEntityTooLargeException', 413);
 
 /** Malformed bodies and type mismatches; AWS writes these with a capital `Message`. */
 export class SerializationException extends AwsError {

@@ -7,6 +7,7 @@
 export type Shape =
   | StringShape
   | IntegerShape
+  | DoubleShape
   | BooleanShape
   | BlobShape
   | TimestampShape
@@ -30,6 +31,13 @@ export interface StringShape {
 /** `integer` is a 32-bit Java int, `long` a 64-bit Java long; both clamp on decode. */
 export interface IntegerShape {
   readonly kind: 'integer' | 'long';
+  readonly min?: number;
+  readonly max?: number;
+}
+
+/** A Java double: any finite number. */
+export interface DoubleShape {
+  readonly kind: 'double';
   readonly min?: number;
   readonly max?: number;
 }
@@ -116,7 +124,8 @@ export function string(c: StringConstraints = {}): StringShape {
   if (c.max !== undefined) shape.max = c.max;
   if (c.pattern !== undefined) {
     shape.pattern = c.pattern;
-    shape.regex = new RegExp(`^(?:${c.pattern})$`);
+    // Patterns with Unicode property classes (`\p{L}`) need the `u` flag to mean what they say.
+    shape.regex = new RegExp(`^(?:${c.pattern})$`, c.pattern.includes('\\p{') ? 'u' : '');
   }
   if (c.enum !== undefined) {
     shape.enum = Object.freeze([...c.enum]);
@@ -131,6 +140,10 @@ export function integer(c: Lengths = {}): IntegerShape {
 
 export function long(c: Lengths = {}): IntegerShape {
   return Object.freeze({ kind: 'long', ...bounds(c) });
+}
+
+export function double(c: Lengths = {}): DoubleShape {
+  return Object.freeze({ kind: 'double', ...bounds(c) });
 }
 
 export function boolean(): BooleanShape {
@@ -213,6 +226,7 @@ function scalarRules(shape: Shape): string[] {
       break;
     case 'integer':
     case 'long':
+    case 'double':
       if (shape.max !== undefined) rules.push(valueAtMost(shape.max));
       if (shape.min !== undefined) rules.push(valueAtLeast(shape.min));
       break;

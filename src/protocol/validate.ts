@@ -65,7 +65,8 @@ function checkValue(value: unknown, shape: Shape, prefix: string, name: string, 
       return;
     }
     case 'integer':
-    case 'long': {
+    case 'long':
+    case 'double': {
       const n = value as number;
       if (shape.min !== undefined && n < shape.min) report(errors, n, shape, prefix, name, valueAtLeast(shape.min));
       if (shape.max !== undefined && n > shape.max) report(errors, n, shape, prefix, name, valueAtMost(shape.max));
@@ -170,7 +171,8 @@ function scalarPasses(value: unknown, shape: Shape): boolean {
       return (shape.min === undefined || length >= shape.min) && (shape.max === undefined || length <= shape.max);
     }
     case 'integer':
-    case 'long': {
+    case 'long':
+    case 'double': {
       const n = value as number;
       return (shape.min === undefined || n >= shape.min) && (shape.max === undefined || n <= shape.max);
     }

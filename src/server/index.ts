@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
@@ -13,16 +13,24 @@ import { SqliteTableStore } from '../storage/embedded/tables.js';
 import { dynamoDbErrorType } from '../dynamodb/errors.js';
 import { DYNAMODB_JSON_CONTENT_TYPE, DYNAMODB_TARGET_PREFIX, dynamoDbOperations } from '../dynamodb/operations/index.js';
 import { DynamoDb } from '../dynamodb/service.js';
+import { FIREHOSE_TARGET_PREFIX, firehoseOperations } from '../firehose/operations/index.js';
+import { deliveryStarter } from '../firehose/delivery.js';
+import { loadSchemaCatalog, SchemaCatalog } from '../delivery/formats/schema-catalog.js';
+import { Firehose } from '../firehose/service.js';
+import { ObjectWriter, objectWriterOptions } from '../s3/writer.js';
 import { createEmbeddedLogStore } from '../storage/embedded/index.js';
+import { DataDirLock } from '../storage/embedded/dir-lock.js';
 import { CatalogLease, openJetStreamStorage } from '../storage/jetstream/index.js';
 import { OffsetClock, systemClock, type Clock } from '../util/clock.js';
 import { createAuth } from '../auth/index.js';
 import { createPrometheusRegistry } from '../metrics/prometheus.js';
 import { metricsStoreFor } from '../metrics/store.js';
+import { StorageFaultCounts } from '../metrics/storage-faults.js';
 import {
   authSettings,
   dynamoDbSettings,
   embeddedLogSettings,
+  firehoseSettings,
   jetStreamSettings,
   kinesisSettings,
   listenerSettings,
@@ -31,10 +39,12 @@ import {
   tlsSettings,
   type ServeConfig,
 } from '../settings/index.js';
+import { packageVersion } from '../util/version.js';
 import { startS3Endpoint, type S3Endpoint } from './s3-endpoint.js';
+import { storageWarningSink } from './storage-events.js';
 import { Listener } from './listener.js';
 import { loadMasterKey } from './master-key.js';
-import { ResponseBudget } from '../util/response-budget.js';
+import { HeldOutput, ResponseBudget } from '../util/response-budget.js';
 import { createRouter, type ServiceEndpoint } from './router.js';
 import { loadTls } from './tls.js';
 
@@ -57,19 +67,45 @@ export interface ServerHooks {
   logger?: pino.Logger;
 }
 
-/** Starts Tributary with the embedded storage engine. */
+/**
+ * Starts Tributary. With the embedded storage engine the data directory is locked for as long as
+ * the server runs (see storage/embedded/dir-lock.ts): a second server on it fails to start.
+ */
 export async function startServer(config: ServeConfig, hooks: ServerHooks = {}): Promise<RunningServer> {
+  mkdirSync(config.dataDir, { recursive: true });
+  const lock = jetStreamSettings(config) ? undefined : DataDirLock.acquire(config.dataDir);
+  if (!lock) return start(config, hooks);
+  let server: RunningServer;
+  try {
+    server = await start(config, hooks);
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+  const close = server.close;
+  return { ...server, close: () => close().finally(() => lock.release()) };
+}
+
+async function start(config: ServeConfig, hooks: ServerHooks): Promise<RunningServer> {
   const clock = hooks.clock ?? (config.clockOffsetMs > 0 ? offsetClock(config.clockOffsetMs) : systemClock);
   const logger = hooks.logger ?? pino({ level: config.logLevel });
-  mkdirSync(config.dataDir, { recursive: true });
-  // Both fail before anything is opened: a wrong master key must not meet the data.
+  // These fail before anything is opened: a wrong master key must not meet the data.
   const masterKey = loadMasterKey(masterKeySettings(config));
   const tlsMaterial = loadTls(tlsSettings(config));
+  // Record format conversion reads its tables from the schema file.
+  const schemas = config.schemaFile ? await loadSchemaCatalog(config.schemaFile) : new SchemaCatalog([]);
+  const httpEndpointCertificates = config.httpEndpointCa ? [readHttpEndpointCa(config.httpEndpointCa)] : undefined;
   const jetStreamCluster = jetStreamSettings(config);
   const jetStream = jetStreamCluster ? await openJetStreamStorage(jetStreamCluster) : undefined;
   const catalog = jetStream?.catalog ?? new SqliteCatalog(path.join(config.dataDir, 'catalog.sqlite'));
   const embeddedLogs = embeddedLogSettings(config);
-  const logs = jetStream?.logs ?? createEmbeddedLogStore(embeddedLogs.dir, embeddedLogs.options);
+  const storageFaults = new StorageFaultCounts();
+  let kinesisRef: Kinesis | undefined;
+  const logs =
+    jetStream?.logs ??
+    createEmbeddedLogStore(embeddedLogs.dir, embeddedLogs.options, {
+      onWarning: storageWarningSink(logger, storageFaults, () => kinesisRef),
+    });
   // Nodes sharing a JetStream cluster run the background work on whichever holds the lease.
   const lease = jetStream
     ? new CatalogLease(catalog, 'lease.background', `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`, {
@@ -89,6 +125,7 @@ export async function startServer(config: ServeConfig, hooks: ServerHooks = {}):
     lease,
     logger,
   });
+  kinesisRef = kinesis;
   await lease?.start();
   await kinesis.start();
   logger.info(
@@ -106,7 +143,7 @@ export async function startServer(config: ServeConfig, hooks: ServerHooks = {}):
     operations: kinesisOperations,
     ...(kinesisAuthorize ? { authorize: (op, input, facts) => kinesisAuthorize(op.name, input, facts) } : {}),
   };
-  const registry = servesMetricsEndpoint(config) ? createPrometheusRegistry(kinesis.metrics, shardIdOf) : undefined;
+  const registry = servesMetricsEndpoint(config) ? createPrometheusRegistry(kinesis.metrics, shardIdOf, storageFaults) : undefined;
   const debug = logger.isLevelEnabled('debug');
   const dynamodb = new DynamoDb(
     dynamoDbSettings(config),
@@ -122,11 +159,53 @@ export async function startServer(config: ServeConfig, hooks: ServerHooks = {}):
     errorType: dynamoDbErrorType,
     authorize: auth.dynamoDbAuthorizer,
   };
-  const router = createRouter([kinesisEndpoint, dynamoDbEndpoint], {
+  // Firehose writes objects through the S3 API: to --s3-endpoint, or to the S3 endpoint started below.
+  let objectWriter: ObjectWriter | undefined;
+  let s3: S3Endpoint | undefined;
+  // On its own endpoint a missing bucket is made on first delivery; an external one must have it.
+  let objectSink: { put: ObjectWriter['put']; ensureBucket?: (bucket: string) => Promise<void> } | undefined;
+  const objects = () => {
+    if (!objectSink && (config.s3Endpoint || s3)) {
+      const writer = new ObjectWriter(objectWriterOptions(config, s3?.endpoint));
+      objectWriter = writer;
+      objectSink = { put: (b, k, body, o) => writer.put(b, k, body, o), ...(config.s3Endpoint ? {} : { ensureBucket: (b: string) => writer.ensureBucket(b) }) };
+    }
+    return objectSink;
+  };
+  const firehoseConfig = firehoseSettings(config);
+  const firehose = new Firehose({
+    settings: firehoseConfig,
+    catalog,
+    logs,
+    clock,
+    logger,
+    deliver: deliveryStarter({
+      clock,
+      region: firehoseConfig.region,
+      accountId: firehoseConfig.accountId,
+      logger,
+      catalog,
+      objects,
+      schemas,
+      ...(httpEndpointCertificates ? { httpEndpointCertificates } : {}),
+      kinesis: { call: (name, input) => callKinesis(kinesis, name, input) },
+    }),
+  });
+  const firehoseEndpoint: ServiceEndpoint<Firehose> = {
+    targetPrefix: FIREHOSE_TARGET_PREFIX,
+    signingName: 'firehose',
+    context: firehose,
+    operations: firehoseOperations,
+    authorize: auth.firehoseAuthorizer,
+  };
+  await firehose.start();
+  const version = packageVersion();
+  const router = createRouter([kinesisEndpoint, dynamoDbEndpoint, firehoseEndpoint], {
     maxBodyBytes: config.maxBodyBytes,
     verifier: auth.verifier,
     now: () => clock.now(),
     metrics: registry && (async () => ({ contentType: registry.contentType, body: await registry.metrics() })),
+    about: () => ({ version, s3Endpoint: config.s3Endpoint || s3?.endpoint }),
     log: (event) => {
       if ('error' in event) logger.error(event, 'request failed');
       else if (debug) logger.debug(event, 'request');
@@ -143,11 +222,11 @@ export async function startServer(config: ServeConfig, hooks: ServerHooks = {}):
     },
   );
   const address = await listener.listen();
-  let s3: S3Endpoint | undefined;
   try {
     if (config.s3Port !== 'off') s3 = await startS3Endpoint(config, { clock, logger, auth: auth.s3, tls: tlsMaterial });
   } catch (err) {
     await listener.close(0);
+    await firehose.close();
     await kinesis.close();
     await dynamodb.close();
     await jetStream?.close();
@@ -187,6 +266,8 @@ export async function startServer(config: ServeConfig, hooks: ServerHooks = {}):
         await lease?.stop();
         readBudget?.close();
         await listener.close(5_000);
+        await firehose.close();
+        objectWriter?.close();
         await s3?.close();
         await kinesis.close();
         await dynamodb.close();
@@ -204,8 +285,33 @@ export async function startServer(config: ServeConfig, hooks: ServerHooks = {}):
  * is validated and then answered UnknownOperationException.
  */
 
+/** The certificates of --http-endpoint-ca, read once at start so that a wrong path fails it. */
+function readHttpEndpointCa(file: string): string {
+  try {
+    const pem = readFileSync(file, 'utf8');
+    if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new Error('no PEM certificate in it');
+    return pem;
+  } catch (err) {
+    throw new Error(`--http-endpoint-ca ${file}: ${(err as Error).message}`);
+  }
+}
+
 function offsetClock(ms: number): Clock {
   const clock = new OffsetClock();
   clock.advance(ms);
   return clock;
+}
+
+/**
+ * One Kinesis operation called in-process (a Kinesis-source delivery stream reads this way). A
+ * GetRecords answer that holds a share of the read budget until it is sent gives the share back
+ * here: the answer is in memory already.
+ */
+async function callKinesis(kinesis: Kinesis, name: string, input: Record<string, unknown>): Promise<any> {
+  const output: unknown = await kinesisOperations.get(name)!.handle(kinesis, input);
+  if (output instanceof HeldOutput) {
+    output.share.release();
+    return output.output;
+  }
+  return output;
 }

@@ -6,6 +6,7 @@ import {
   IncompleteSignatureException,
   InvalidSignatureException,
   MissingAuthenticationTokenException,
+  RequestEntityTooLargeException,
   SerializationException,
   UnknownOperationException,
   toAwsError,
@@ -53,6 +54,8 @@ export interface RouterOptions {
   now?: () => number;
   /** Answers GET /metrics (Prometheus text exposition); absent, /metrics is not served. */
   metrics?: () => Promise<{ contentType: string; body: string }>;
+  /** What `GET /` from a browser or curl shows: the server's version and where to go next. */
+  about?: () => { version: string; s3Endpoint?: string | undefined };
 }
 
 const CONTENT_TYPES: Record<WireFormat, string> = {
@@ -84,6 +87,13 @@ function readBody(req: Req, max: number): Promise<Buffer | undefined> {
     const chunks: Buffer[] = [];
     let size = 0;
     let over = false;
+    // A body declared too large is refused before it arrives; what does arrive is read and dropped,
+    // so that the connection stays usable and the client reads the answer rather than a reset.
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > max) {
+      over = true;
+      resolve(undefined);
+    }
     req.on('data', (chunk: Buffer) => {
       if (over) return;
       size += chunk.length;
@@ -120,6 +130,50 @@ function send(res: Res, status: number, body: Buffer | string, contentType?: str
   if (contentType) res.setHeader('Content-Type', contentType);
   res.setHeader('Content-Length', Buffer.byteLength(body));
   res.end(body);
+}
+
+/**
+ * `GET /` (or HEAD) with no X-Amz-Target and no signature is a person with a browser or curl, not
+ * an AWS client (those always POST, and sign): they get a short page about the server instead of
+ * AWS's authorization refusal. It names no stream, bucket or account, so it is safe to show when
+ * authentication is on.
+ */
+function isLandingRequest(req: Req): boolean {
+  return (
+    (req.method === 'GET' || req.method === 'HEAD') &&
+    req.url === '/' &&
+    req.headers['x-amz-target'] === undefined &&
+    req.headers.authorization === undefined
+  );
+}
+
+function sendLanding(req: Req, res: Res, about: ReturnType<NonNullable<RouterOptions['about']>>, metrics: boolean): void {
+  const page = {
+    service: 'Tributary',
+    description: 'A self-hosted streaming platform that speaks the AWS Kinesis APIs',
+    version: about.version,
+    apis: ['Kinesis Data Streams (Kinesis_20131202)', 'Firehose (Firehose_20150804)', 'DynamoDB lease tables (DynamoDB_20120810)'],
+    usage: 'Point an AWS SDK or the AWS CLI at this URL as its endpoint, e.g. aws kinesis list-streams --endpoint-url <this URL>',
+    ...(about.s3Endpoint ? { s3Endpoint: about.s3Endpoint } : {}),
+    health: '/health',
+    ...(metrics ? { metrics: '/metrics' } : {}),
+    documentation: 'README.md of the Tributary distribution',
+  };
+  const html = (req.headers.accept ?? '').includes('text/html');
+  const body = html ? landingHtml(page) : `${JSON.stringify(page, null, 2)}\n`;
+  res.setHeader('Content-Type', html ? 'text/html; charset=utf-8' : 'application/json');
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.statusCode = 200;
+  if (req.method === 'HEAD') res.end();
+  else res.end(body);
+}
+
+function landingHtml(page: Record<string, unknown>): string {
+  const escape = (v: string) => v.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+  const rows = Object.entries(page)
+    .map(([k, v]) => `<tr><th>${escape(k)}</th><td>${escape(Array.isArray(v) ? v.join(', ') : String(v))}</td></tr>`)
+    .join('\n');
+  return `<!doctype html>\n<html><head><meta charset="utf-8"><title>Tributary</title></head>\n<body><h1>Tributary</h1>\n<table>\n${rows}\n</table></body></html>\n`;
 }
 
 /** AWS refuses a request that carries neither a SigV4 Authorization header nor a presigned query. */
@@ -194,6 +248,10 @@ export function createRouter(services: readonly AnyEndpoint[], opts: RouterOptio
       send(res, 200, 'ok\n', 'text/plain');
       return;
     }
+    if (opts.about && isLandingRequest(req)) {
+      sendLanding(req, res, opts.about(), opts.metrics !== undefined);
+      return;
+    }
     if (req.method === 'GET' && req.url === '/metrics' && opts.metrics) {
       try {
         const { contentType, body } = await opts.metrics();
@@ -232,8 +290,7 @@ export function createRouter(services: readonly AnyEndpoint[], opts: RouterOptio
     try {
       const body = await readBody(req, opts.maxBodyBytes);
       if (body === undefined) {
-        send(res, 413, '');
-        return;
+        throw new RequestEntityTooLargeException(`The request body is larger than the ${opts.maxBodyBytes} bytes this server accepts.`);
       }
       if (body.length === 0) {
         throw shape ? new SerializationException() : new UnknownOperationException('');

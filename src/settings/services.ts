@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { AuthSettings } from '../auth/index.js';
 import type { DynamoDbSettings } from '../dynamodb/service.js';
+import { defaultFirehoseSettings, type FirehoseSettings } from '../firehose/settings.js';
 import { parseOperationRates } from '../kinesis/limits/control-plane.js';
 import type { LimitSettings } from '../kinesis/limits/settings.js';
 import { defaultKinesisSettings, type KinesisSettings } from '../kinesis/settings.js';
@@ -58,6 +59,16 @@ export function embeddedLogSettings(config: ServeConfig): { dir: string; options
 /** The JetStream engine's cluster, or undefined with the embedded engine. */
 export function jetStreamSettings(config: ServeConfig): { servers: string; replicas: number; prefix: string } | undefined {
   return config.storage === 'jetstream' ? { servers: config.nats, replicas: config.natsReplicas, prefix: config.natsPrefix } : undefined;
+}
+
+export function firehoseSettings(config: ServeConfig): FirehoseSettings {
+  return {
+    ...defaultFirehoseSettings,
+    region: config.region,
+    accountId: config.accountId,
+    createDelayMs: config.createDeliveryStreamDelayMs,
+    deliveryStreamLimit: config.deliveryStreamLimit,
+  };
 }
 
 export function dynamoDbSettings(config: ServeConfig): DynamoDbSettings {

@@ -2,7 +2,7 @@ import { parseOperationRates } from '../kinesis/limits/control-plane.js';
 import { checked, integer, matching, nonNegative, oneOf, text, type Parser } from './parsers.js';
 
 /** The part of the server a setting configures; `serve --help` and the README group by it. */
-export type SettingPart = 'listener' | 'tls' | 'requests' | 'storage' | 'jetstream' | 's3' | 'account' | 'kinesis' | 'limits' | 'auth' | 'encryption' | 'metrics';
+export type SettingPart = 'listener' | 'tls' | 'requests' | 'storage' | 'jetstream' | 's3' | 'account' | 'kinesis' | 'limits' | 'firehose' | 'auth' | 'encryption' | 'metrics';
 
 /** Headings of the parts, in the order they are shown. */
 export const partHeadings: Readonly<Record<SettingPart, string>> = {
@@ -15,6 +15,7 @@ export const partHeadings: Readonly<Record<SettingPart, string>> = {
   account: 'Account',
   kinesis: 'Kinesis',
   limits: 'Kinesis limits',
+  firehose: 'Firehose',
   auth: 'Authentication',
   encryption: 'Encryption at rest',
   metrics: 'Metrics',
@@ -409,6 +410,41 @@ export const serveSettings = {
     defaultText: "(AWS's rates)",
     help: '`Operation=calls-per-second` pairs, comma-separated, replacing the rate of those operations; 0 for no limit',
     parse: checked(parseOperationRates),
+  }),
+  createDeliveryStreamDelayMs: setting({
+    part: 'firehose',
+    flag: '--create-delivery-stream-ms <ms>',
+    env: 'TRIBUTARY_CREATE_DELIVERY_STREAM_MS',
+    default: 100,
+    help: 'how long a new delivery stream stays CREATING (and a deleted one DELETING)',
+    parse: ms,
+  }),
+  deliveryStreamLimit: setting({
+    part: 'firehose',
+    flag: '--delivery-stream-limit <count>',
+    env: 'TRIBUTARY_DELIVERY_STREAM_LIMIT',
+    default: 5000,
+    help: 'delivery streams per account (AWS: 5,000)',
+    parse: count,
+  }),
+  schemaFile: setting({
+    part: 'firehose',
+    flag: '--schema-file <file>',
+    env: 'TRIBUTARY_SCHEMA_FILE',
+    default: '',
+    defaultText: '(none)',
+    help:
+      'JSON file of Glue tables (what `aws glue get-table` or `get-tables` prints) that record format conversion takes its schemas from, in place of the Glue Data Catalog',
+    parse: text,
+  }),
+  httpEndpointCa: setting({
+    part: 'firehose',
+    flag: '--http-endpoint-ca <file>',
+    env: 'TRIBUTARY_HTTP_ENDPOINT_CA',
+    default: '',
+    defaultText: "(Node's root certificates)",
+    help: 'PEM file of certificates that HTTP endpoint destinations trust besides the root certificates (an endpoint with a private or self-signed certificate)',
+    parse: text,
   }),
   credentials: setting({
     part: 'auth',

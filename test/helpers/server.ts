@@ -66,12 +66,13 @@ export async function startTestServer(
     dataDir,
     createStreamDelayMs: 0,
     deleteStreamDelayMs: 0,
+    createDeliveryStreamDelayMs: 0,
     // Tests that are not about throughput limits must not trip them; those that are turn them on.
     limits: 'off',
     ...(overrides.storage ? {} : await engineConfig(dataDir)),
     ...overrides,
   };
-  const server = await startServer(config, { clock: opts.clock, logger: opts.logger ?? pino({ level: 'silent' }) });
+  const server = await startServer(config, { clock: opts.clock, logger: opts.logger ?? pino({ level: process.env.TEST_LOG ?? 'silent' }) });
   const clients: KinesisClient[] = [];
   return {
     ...server,
@@ -107,6 +108,8 @@ export interface ChildServer {
   child: ChildProcess;
   port: number;
   endpoint: string;
+  /** The S3 endpoint, unless the server was started without one. */
+  s3Endpoint?: string;
   exited: Promise<number | null>;
 }
 
@@ -133,7 +136,8 @@ function spawnChild(dataDir: string, args: string[]): Promise<ChildServer> {
         child.stdout!.off('data', onData);
         child.stdout!.resume();
         const port = Number(m[1]);
-        resolve({ child, port, endpoint: `http://127.0.0.1:${port}`, exited });
+        const s3 = /TRIBUTARY_S3_LISTENING (\d+)/.exec(out);
+        resolve({ child, port, endpoint: `http://127.0.0.1:${port}`, exited, ...(s3 ? { s3Endpoint: `http://127.0.0.1:${s3[1]}` } : {}) });
       }
     };
     child.stdout!.on('data', onData);

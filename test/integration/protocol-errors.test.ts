@@ -8,6 +8,7 @@
  * gets 400 UnknownOperationException in the request's encoding.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { Decoder } from 'cbor-x';
 import { http1 } from '../helpers/raw.js';
@@ -103,5 +104,31 @@ describe('protocol errors', () => {
     assert.equal(withTarget.body.toString(), '<UnknownOperationException/>\n');
     const get = await fetch(`${server.endpoint}/`, { method: 'PUT', body: '{}' });
     assert.equal(get.status, 403);
+    const signedGet = await fetch(`${server.endpoint}/`, { headers: { authorization: 'AWS4-HMAC-SHA256 Credential=x', 'x-amz-date': '20260101T000000Z' } });
+    assert.equal(signedGet.status, 403, 'a signed GET is an AWS client and gets AWS’s answer');
+    assert.match(await signedGet.text(), /<AccessDeniedException>/);
+  });
+
+  it('shows a person who opens / in a browser what the server is, and no stream names', async () => {
+    await http1(server.endpoint, 'Kinesis_20131202.CreateStream', JSON.stringify({ StreamName: 'secret-landing-stream', ShardCount: 1 }));
+    const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+    const plain = await fetch(`${server.endpoint}/`);
+    assert.equal(plain.status, 200);
+    assert.equal(plain.headers.get('content-type'), 'application/json');
+    const page = (await plain.json()) as Record<string, unknown>;
+    assert.equal(page.service, 'Tributary');
+    assert.equal(page.version, version);
+    assert.equal(page.health, '/health');
+    assert.ok(Array.isArray(page.apis) && page.apis.some((a) => String(a).includes('Kinesis_20131202')));
+    const html = await fetch(`${server.endpoint}/`, { headers: { accept: 'text/html,application/xhtml+xml' } });
+    assert.equal(html.status, 200);
+    assert.match(html.headers.get('content-type') ?? '', /^text\/html/);
+    const text = await html.text();
+    assert.match(text, /<h1>Tributary<\/h1>/);
+    assert.ok(text.includes(version));
+    assert.ok(!text.includes('secret-landing-stream') && !JSON.stringify(page).includes('secret-landing-stream'));
+    const head = await fetch(`${server.endpoint}/`, { method: 'HEAD' });
+    assert.equal(head.status, 200);
+    assert.equal(await head.text(), '');
   });
 });

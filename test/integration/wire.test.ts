@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { Decoder, Encoder, Tag } from 'cbor-x';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -69,8 +70,32 @@ describe('wire protocol', () => {
     const big = Buffer.alloc(17 * 1024 * 1024, 0x20);
     const r = await http1(server.endpoint, 'Kinesis_20131202.ListStreams', big);
     assert.equal(r.status, 413);
+    assert.equal(r.headers['content-type'], 'application/x-amz-json-1.1');
+    assert.deepEqual(json(r), { __type: 'RequestEntityTooLargeException', message: 'The request body is larger than the 16777216 bytes this server accepts.' }); // the default --max-body-bytes
     const ok = await http1(server.endpoint, 'Kinesis_20131202.ListStreams', '{}');
     assert.equal(ok.status, 200);
+  });
+
+  it('refuses a body declared over the size limit at once, before any of it arrives', async () => {
+    const { port } = new URL(server.endpoint);
+    const socket = net.connect({ port: Number(port), host: '127.0.0.1' });
+    const answer = new Promise<string>((resolve, reject) => {
+      let got = '';
+      socket.on('data', (d: Buffer) => {
+        got += d.toString('latin1');
+        if (/\r\n\r\n[\s\S]*\}/.test(got)) resolve(got);
+      });
+      socket.on('error', reject);
+    });
+    socket.write(
+      'POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-amz-json-1.1\r\nX-Amz-Target: Kinesis_20131202.ListStreams\r\n' +
+        `Content-Length: ${20 * 1024 * 1024}\r\n\r\n`,
+    );
+    // No body is sent: the answer comes without it (the request timeout is two minutes).
+    const text = await answer;
+    socket.destroy();
+    assert.match(text, /^HTTP\/1\.1 413 /);
+    assert.match(text, /"__type":"RequestEntityTooLargeException"/);
   });
 
   it('speaks CBOR: byte-string blobs and tag-1 millisecond timestamps, both ways', async () => {

@@ -117,6 +117,16 @@ describe('tributary serve', () => {
     assert.match(r.stdout, /^Listener:$/m);
   });
 
+  it('prints the version of package.json with --version and -V', async () => {
+    const { version } = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string };
+    assert.match(version, /^\d+\.\d+\.\d+/);
+    for (const flag of ['--version', '-V']) {
+      const r = await run([flag]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, `${version}\n`);
+    }
+  });
+
   it('prints the settings table', async () => {
     const r = await run(['serve', '--print-settings-table']);
     assert.equal(r.code, 0, r.stderr);

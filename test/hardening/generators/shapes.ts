@@ -101,6 +101,8 @@ export function validValue(shape: Shape, overrides: Overrides = {}, depth = 0): 
       const hi = shape.max ?? (shape.kind === 'long' ? Number.MAX_SAFE_INTEGER : INT_MAX);
       return fc.oneof(fc.integer({ min: Math.max(lo, -1000), max: Math.min(hi, Math.max(lo, -1000) + 2000) }), fc.constantFrom(lo, hi));
     }
+    case 'double':
+      return fc.double({ min: shape.min ?? -1e9, max: shape.max ?? 1e9, noNaN: true });
     case 'boolean':
       return fc.boolean();
     case 'blob': {
@@ -237,6 +239,7 @@ function wrongKind(shape: Shape): fc.Arbitrary<WireValue> {
       return fc.oneof(num, fc.boolean(), arr, obj);
     case 'integer':
     case 'long':
+    case 'double':
       return fc.oneof(str, fc.boolean(), arr, obj);
     case 'boolean':
       return fc.oneof(str, num, arr, obj);
