@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { AwsError, InvalidArgumentException, ValidationException } from '../protocol/errors.js';
+import { AwsError, InvalidArgumentException } from '../protocol/errors.js';
+import { blob, lengthAtMost, NOT_NULL } from '../protocol/shape.js';
+import { validationError, violation } from '../protocol/validate.js';
+import { valueText } from '../protocol/value-text.js';
 import type { AppendResult, RecordInput, StoredRecord } from '../storage/types.js';
 import { HASH_KEY_MAX, hashKeyBytes, partitionKeyHashBytes } from '../util/hash-key.js';
 import { sealForShard } from './at-rest.js';
@@ -52,12 +55,13 @@ export function routingKey(entry: PutEntry, stream: Stream): Buffer {
     return hashKeyBytes(value);
   }
   if (entry.PartitionKey === undefined) {
-    throw new ValidationException(
-      '1 validation error detected: Value null at \'partitionKey\' failed to satisfy constraint: Member must not be null',
-    );
+    throw validationError([violation(null, 'partitionKey', NOT_NULL)]);
   }
   return partitionKeyHashBytes(entry.PartitionKey);
 }
+
+/** How record data prints in a size violation. */
+const BLOB = blob();
 
 /** Data and partition-key bytes of a record, as size limits and write budgets count them; measured once. */
 export function recordBytes(entry: PutEntry): number {
@@ -69,10 +73,7 @@ export function checkRecordSize(stream: Stream, entry: PutEntry, path: string): 
   const size = recordBytes(entry);
   const max = stream.meta.maxRecordSizeKiB * 1024;
   if (size > max) {
-    throw new ValidationException(
-      `1 validation error detected: Value 'java.nio.HeapByteBuffer[pos=0 lim=${entry.Data.length} cap=${entry.Data.length}]' ` +
-        `at '${path}' failed to satisfy constraint: Member must have length less than or equal to ${max}`,
-    );
+    throw validationError([violation(valueText(entry.Data, BLOB), path, lengthAtMost(max))]);
   }
   return size;
 }

@@ -1,4 +1,4 @@
-import { ValidationException } from './errors.js';
+import { ValidationException, type AwsError } from './errors.js';
 import {
   NOT_NULL,
   enumRule,
@@ -29,10 +29,25 @@ export const MAX_VIOLATIONS = 10;
 export function validate(input: Record<string, unknown>, shape: StructureShape): void {
   const errors: string[] = [];
   checkMembers(input, shape, '', errors);
-  if (errors.length > 0) {
-    const n = errors.length;
-    throw new ValidationException(`${n} validation error${n === 1 ? '' : 's'} detected: ${errors.join('; ')}`);
-  }
+  if (errors.length > 0) throw validationError(errors);
+}
+
+/**
+ * The one ValidationException for a list of violations (each written by `violation`), in AWS's
+ * words: `2 validation errors detected: …; …`. Checks that the shape table cannot express (they
+ * depend on the stream) report through this too, so every such message has one form.
+ */
+export function validationError(errors: readonly string[]): AwsError {
+  const n = errors.length;
+  return new ValidationException(`${n} validation error${n === 1 ? '' : 's'} detected: ${errors.join('; ')}`);
+}
+
+/**
+ * One violation: `Value 'v' at 'path' failed to satisfy constraint: rule`, given the value as
+ * Java prints it (`valueText`), or null for a missing value.
+ */
+export function violation(text: string | null, path: string, rule: string): string {
+  return `Value ${text === null ? 'null' : `'${text}'`} at '${path}' failed to satisfy constraint: ${rule}`;
 }
 
 function checkMembers(obj: Record<string, unknown>, shape: StructureShape, prefix: string, errors: string[]): void {
@@ -190,6 +205,5 @@ function report(
   rule: string,
 ): void {
   if (errors.length >= MAX_VIOLATIONS) return;
-  const text = value === null || value === undefined ? 'null' : `'${valueText(value, shape)}'`;
-  errors.push(`Value ${text} at '${prefix}${name}' failed to satisfy constraint: ${rule}`);
+  errors.push(violation(value === null || value === undefined ? null : valueText(value, shape), `${prefix}${name}`, rule));
 }

@@ -11,6 +11,7 @@ import {
   type KinesisClient,
 } from '@aws-sdk/client-kinesis';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { ManualClock } from '../../src/util/clock.js';
 
 async function rejects(p: Promise<unknown>, name: string, message?: string | RegExp) {
   await assert.rejects(p, (err: Error & { $metadata?: { httpStatusCode?: number } }) => {
@@ -25,8 +26,10 @@ async function rejects(p: Promise<unknown>, name: string, message?: string | Reg
 describe('stream lifecycle', () => {
   let server: TestServer;
   let client: KinesisClient;
+  // Statuses follow the injected clock: each step below is seen however slow the machine is.
+  const clock = new ManualClock();
   before(async () => {
-    server = await startTestServer({ createStreamDelayMs: 150, deleteStreamDelayMs: 150 });
+    server = await startTestServer({ createStreamDelayMs: 150, deleteStreamDelayMs: 150 }, { clock });
     client = server.client();
   });
   after(() => server.destroy());
@@ -41,7 +44,9 @@ describe('stream lifecycle', () => {
       'ResourceNotFoundException',
       'Stream life under account 000000000000 not found.',
     );
-    await new Promise((r) => setTimeout(r, 200));
+    clock.advance(149);
+    assert.equal((await client.send(new DescribeStreamSummaryCommand({ StreamName: 'life' }))).StreamDescriptionSummary!.StreamStatus, 'CREATING');
+    clock.advance(1);
     const active = await client.send(new DescribeStreamCommand({ StreamName: 'life' }));
     const d = active.StreamDescription!;
     assert.equal(d.StreamStatus, 'ACTIVE');
@@ -71,13 +76,15 @@ describe('stream lifecycle', () => {
     await client.send(new DeleteStreamCommand({ StreamName: 'life' }));
     const deleting = await client.send(new DescribeStreamSummaryCommand({ StreamName: 'life' }));
     assert.equal(deleting.StreamDescriptionSummary!.StreamStatus, 'DELETING');
-    await new Promise((r) => setTimeout(r, 200));
+    clock.advance(149);
+    assert.equal((await client.send(new DescribeStreamSummaryCommand({ StreamName: 'life' }))).StreamDescriptionSummary!.StreamStatus, 'DELETING');
+    clock.advance(1);
     await rejects(client.send(new DescribeStreamCommand({ StreamName: 'life' })), 'ResourceNotFoundException');
   });
 
   it('creates ON_DEMAND streams with four shards', async () => {
     await client.send(new CreateStreamCommand({ StreamName: 'od', StreamModeDetails: { StreamMode: 'ON_DEMAND' } }));
-    await new Promise((r) => setTimeout(r, 200));
+    clock.advance(150);
     const s = (await client.send(new DescribeStreamSummaryCommand({ StreamName: 'od' }))).StreamDescriptionSummary!;
     assert.equal(s.StreamModeDetails!.StreamMode, 'ON_DEMAND');
     assert.equal(s.OpenShardCount, 4);

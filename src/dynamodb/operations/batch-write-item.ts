@@ -1,4 +1,6 @@
 import { ValidationException } from '../../protocol/errors.js';
+import { lengthAtMost } from '../../protocol/shape.js';
+import { validationError, violation } from '../../protocol/validate.js';
 import type { AttributeMap } from '../values.js';
 import { defineOperation } from './operation.js';
 
@@ -17,9 +19,7 @@ const MAX_WRITES = 25;
 export const batchWriteItem = defineOperation<Input, unknown>('BatchWriteItem', async (d, input) => {
   const total = Object.values(input.RequestItems).reduce((n, r) => n + r.length, 0);
   if (total > MAX_WRITES) {
-    throw new ValidationException(
-      `1 validation error detected: Value '${total}' at 'requestItems' failed to satisfy constraint: Member must have length less than or equal to 25`,
-    );
+    throw validationError([violation(String(total), 'requestItems', lengthAtMost(MAX_WRITES))]);
   }
   const plans = [];
   for (const [name, requests] of Object.entries(input.RequestItems)) {

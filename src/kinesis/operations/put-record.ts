@@ -1,4 +1,6 @@
-import { InvalidArgumentException, ValidationException } from '../../protocol/errors.js';
+import { InvalidArgumentException } from '../../protocol/errors.js';
+import { NOT_NULL } from '../../protocol/shape.js';
+import { validationError, violation } from '../../protocol/validate.js';
 import { writeEncryption } from '../encryption.js';
 import { checkRecordSize, putEntries } from '../records.js';
 import { parseSequenceNumber } from '../sequence-number.js';
@@ -17,9 +19,7 @@ export const putRecord = defineOperation<Input, unknown>('PutRecord', async (k, 
   const stream = await k.resolveReadable(input);
   if (input.PartitionKey === undefined && stream.meta.recordDistribution === 'USER_PARTITION_KEY') {
     // Only streams that spread records themselves (AUTO) take a record without a partition key.
-    throw new ValidationException(
-      "1 validation error detected: Value null at 'partitionKey' failed to satisfy constraint: Member must not be null",
-    );
+    throw validationError([violation(null, 'partitionKey', NOT_NULL)]);
   }
   const size = checkRecordSize(stream, input, 'data');
   if (input.SequenceNumberForOrdering !== undefined) {

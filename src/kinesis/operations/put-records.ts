@@ -1,5 +1,6 @@
-import { InvalidArgumentException, ValidationException } from '../../protocol/errors.js';
-import { MAX_VIOLATIONS } from '../../protocol/validate.js';
+import { InvalidArgumentException } from '../../protocol/errors.js';
+import { NOT_NULL } from '../../protocol/shape.js';
+import { MAX_VIOLATIONS, validationError, violation } from '../../protocol/validate.js';
 import { writeEncryption } from '../encryption.js';
 import { checkRecordSize, PUT_RECORDS_MAX_BYTES, putEntries, type PutEntry } from '../records.js';
 import type { StreamRef } from './context.js';
@@ -19,13 +20,10 @@ function checkPartitionKeys(stream: Stream, records: readonly PutEntry[]): void 
   const errors: string[] = [];
   for (let i = 0; i < records.length && errors.length < MAX_VIOLATIONS; i++) {
     if (records[i]!.PartitionKey === undefined) {
-      errors.push(`Value null at 'records.${i + 1}.member.partitionKey' failed to satisfy constraint: Member must not be null`);
+      errors.push(violation(null, `records.${i + 1}.member.partitionKey`, NOT_NULL));
     }
   }
-  if (errors.length > 0) {
-    const n = errors.length;
-    throw new ValidationException(`${n} validation error${n === 1 ? '' : 's'} detected: ${errors.join('; ')}`);
-  }
+  if (errors.length > 0) throw validationError(errors);
 }
 
 /**
