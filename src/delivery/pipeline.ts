@@ -143,7 +143,9 @@ export class DeliveryPipeline {
       this.delivered = offset;
     });
     await this.started;
-    while (!this.closed && this.readOffset < this.o.log.nextOffset) {
+    // Read even when the log's nextOffset says there is nothing new: on a log that several nodes
+    // append to, only a read learns of the others' appends.
+    while (!this.closed) {
       const read = await this.o.log.read(this.readOffset, READ_RECORDS, READ_BYTES);
       if (read.records.length === 0) {
         this.readOffset = read.nextOffset;

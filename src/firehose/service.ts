@@ -10,6 +10,7 @@
  * change as soon as it is due, and the periodic step writes it down.
  */
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { InvalidArgumentException, LimitExceededException, ResourceInUseException } from '../protocol/errors.js';
 import type { Catalog } from '../storage/catalog.js';
@@ -30,7 +31,15 @@ export interface FirehoseDeps {
   logger: Logger;
   /** Starts the delivery of one stream; the service stops it when the stream goes or changes. */
   deliver?: DeliveryStarter;
+  /**
+   * The nodes of a cluster deliver on the one node that holds the background-work lease, so that
+   * no record is delivered by two nodes at once; without a lease this node always delivers.
+   */
+  lease?: { readonly held: boolean };
 }
+
+/** How often a node that delivers for a cluster reads the delivery streams other nodes changed. */
+const CLUSTER_RELOAD_MS = 1_000;
 
 /** What the service asks of the delivery engine for one delivery stream. */
 export type DeliveryStarter = (stream: DeliveryStreamMeta, log: ShardLog, progress: DeliveryProgressStore) => DeliveryHandle | undefined;
@@ -66,6 +75,7 @@ export class Firehose {
   private timer: NodeJS.Timeout | undefined;
   private stepping: Promise<void> | undefined;
   private closed = false;
+  private reloadedAt = -Infinity;
 
   constructor(private readonly deps: FirehoseDeps) {
     this.settings = deps.settings;
@@ -321,6 +331,18 @@ export class Firehose {
     if (this.stepping) return this.stepping;
     this.stepping = (async () => {
       try {
+        const lease = this.deps.lease;
+        if (lease && !lease.held) {
+          // Another node delivers: what this one ran stops, and its records stay in the log for
+          // the holder, which resumes from the saved progress.
+          await this.stopPipelines();
+          return;
+        }
+        if (lease && performance.now() - this.reloadedAt >= CLUSTER_RELOAD_MS) {
+          // Streams created, changed or deleted through other nodes.
+          this.reloadedAt = performance.now();
+          await this.reload();
+        }
         await this.settleAll();
         await this.runPipelines();
       } catch (err) {
@@ -363,6 +385,14 @@ export class Firehose {
       this.logs.delete(stream.id);
       await this.deps.logs.dropStream(logKey(stream.id));
     }
+  }
+
+  private async stopPipelines(): Promise<void> {
+    if (this.running.size === 0) return;
+    const running = [...this.running.values()];
+    this.running.clear();
+    this.reloadedAt = -Infinity;
+    await Promise.allSettled(running.map((r) => r.handle?.close()));
   }
 
   private async runPipelines(): Promise<void> {

@@ -190,6 +190,7 @@ async function start(config: ServeConfig, hooks: ServerHooks): Promise<RunningSe
       ...(httpEndpointCertificates ? { httpEndpointCertificates } : {}),
       kinesis: { call: (name, input) => callKinesis(kinesis, name, input) },
     }),
+    ...(lease ? { lease } : {}),
   });
   const firehoseEndpoint: ServiceEndpoint<Firehose> = {
     targetPrefix: FIREHOSE_TARGET_PREFIX,
