@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
@@ -40,10 +40,12 @@ import {
   type ServeConfig,
 } from '../settings/index.js';
 import { packageVersion } from '../util/version.js';
+import { mkdirPrivateSync } from '../util/private-files.js';
 import { startS3Endpoint, type S3Endpoint } from './s3-endpoint.js';
 import { storageWarningSink } from './storage-events.js';
 import { Listener } from './listener.js';
 import { loadMasterKey } from './master-key.js';
+import { warnExposedSecrets } from './secret-files.js';
 import { HeldOutput, ResponseBudget } from '../util/response-budget.js';
 import { createRouter, type ServiceEndpoint } from './router.js';
 import { loadTls } from './tls.js';
@@ -72,7 +74,7 @@ export interface ServerHooks {
  * the server runs (see storage/embedded/dir-lock.ts): a second server on it fails to start.
  */
 export async function startServer(config: ServeConfig, hooks: ServerHooks = {}): Promise<RunningServer> {
-  mkdirSync(config.dataDir, { recursive: true });
+  mkdirPrivateSync(config.dataDir);
   const lock = jetStreamSettings(config) ? undefined : DataDirLock.acquire(config.dataDir);
   if (!lock) return start(config, hooks);
   let server: RunningServer;
@@ -132,7 +134,11 @@ async function start(config: ServeConfig, hooks: ServerHooks): Promise<RunningSe
     { masterKeyFile: masterKey.file, generated: masterKey.generated },
     masterKey.generated ? 'generated a master key for encryption at rest' : 'master key for encryption at rest loaded',
   );
-  if (masterKey.exposed) logger.warn({ masterKeyFile: masterKey.file }, 'the master key file can be read by other users: chmod 600 it');
+  warnExposedSecrets(logger, [
+    { what: 'credentials file', file: config.credentials },
+    { what: 'master key file', file: masterKey.file },
+    { what: 'TLS key file', file: tlsMaterial?.keyFile ?? '' },
+  ]);
 
   const auth = createAuth(authSettings(config), logger);
   const kinesisAuthorize = auth.policies && kinesisAuthorizer(kinesis, auth.policies);
