@@ -49,6 +49,7 @@ import { warnExposedSecrets } from './secret-files.js';
 import { HeldOutput, ResponseBudget } from '../util/response-budget.js';
 import { createRouter, type ServiceEndpoint } from './router.js';
 import { loadTls } from './tls.js';
+import { createLogger } from './logging.js';
 
 export interface RunningServer {
   host: string;
@@ -90,7 +91,7 @@ export async function startServer(config: ServeConfig, hooks: ServerHooks = {}):
 
 async function start(config: ServeConfig, hooks: ServerHooks): Promise<RunningServer> {
   const clock = hooks.clock ?? (config.clockOffsetMs > 0 ? offsetClock(config.clockOffsetMs) : systemClock);
-  const logger = hooks.logger ?? pino({ level: config.logLevel });
+  const logger = hooks.logger ?? createLogger({ level: config.logLevel, format: config.logFormat });
   // These fail before anything is opened: a wrong master key must not meet the data.
   const masterKey = loadMasterKey(masterKeySettings(config));
   const tlsMaterial = loadTls(tlsSettings(config));
