@@ -47,7 +47,7 @@ import { Listener } from './listener.js';
 import { loadMasterKey } from './master-key.js';
 import { warnExposedSecrets } from './secret-files.js';
 import { HeldOutput, ResponseBudget } from '../util/response-budget.js';
-import { createRouter, type ServiceEndpoint } from './router.js';
+import { createRouter, httpErrorAnswer, type ServiceEndpoint } from './router.js';
 import { loadTls } from './tls.js';
 import { createLogger } from './logging.js';
 
@@ -225,6 +225,10 @@ async function start(config: ServeConfig, hooks: ServerHooks): Promise<RunningSe
     {
       ...listenerSettings(config),
       onError: (err) => logger.warn({ err }, 'accepting a connection failed'),
+      clientErrorBody: (status) => httpErrorAnswer(status, config),
+      onClientError: (err, status) => {
+        if (debug) logger.debug({ code: (err as NodeJS.ErrnoException).code, status }, status ? 'refused a malformed HTTP request' : 'client connection closed');
+      },
       tls: tlsMaterial && { cert: tlsMaterial.cert, key: tlsMaterial.key },
     },
   );
