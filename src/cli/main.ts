@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
-import pino from 'pino';
 import { startServer } from '../server/index.js';
+import { createLogger } from '../server/logging.js';
 import { packageVersion } from '../util/version.js';
 import { checkDataDir, formatCheckReport, type CheckReport } from '../storage/embedded/check.js';
 import {
@@ -55,7 +55,7 @@ serve.action(async (opts: Record<string, unknown> & { config?: string; printSett
     console.error(`tributary: ${err.message}`);
     process.exit(2);
   }
-  const logger = pino({ level: config.logLevel });
+  const logger = createLogger({ level: config.logLevel, format: config.logFormat });
   let server: Awaited<ReturnType<typeof startServer>>;
   try {
     server = await startServer(config, { logger });

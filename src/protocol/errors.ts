@@ -47,6 +47,15 @@ export const ServiceUnavailableException = errorType('ServiceUnavailableExceptio
 /** A request body over the server's limit (HTTP 413); AWS's own wording for it is not published. */
 export const RequestEntityTooLargeException = errorType('RequestEntityTooLargeException', 413);
 
+/**
+ * What the HTTP layer answers itself, before any operation is known: a request that is not
+ * well-formed HTTP/1.1 (400), one not received within the request timeout (408; the AWS SDKs
+ * retry this type), one whose head is over the limit (431). AWS's wording for these is not published.
+ */
+export const BadRequestException = errorType('BadRequestException', 400);
+export const RequestTimeoutException = errorType('RequestTimeoutException', 408);
+export const RequestHeaderFieldsTooLargeException = errorType('RequestHeaderFieldsTooLargeException', 431);
+
 /** Malformed bodies and type mismatches; AWS writes these with a capital `Message`. */
 export class SerializationException extends AwsError {
   constructor(message?: string) {

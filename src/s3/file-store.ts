@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, createReadStream, createWriteStream, mkdirSync, openSync, readdirSync, rmSync } from 'node:fs';
+import { createReadStream, createWriteStream, openSync, readdirSync, rmSync } from 'node:fs';
 import { open, rename, rm, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import Database from 'better-sqlite3';
 import type { FsyncMode } from '../storage/types.js';
+import { createPrivateFileSync, mkdirPrivateSync, PRIVATE_FILE_MODE } from '../util/private-files.js';
 import type { BlobSink, BucketRecord, ListEntry, ObjectRecord, ObjectStore, PartRecord, UploadRecord, WriteCondition } from './store.js';
 
 /**
@@ -27,14 +28,14 @@ export class FileObjectStore implements ObjectStore {
 
   constructor(private readonly dir: string, fsync: FsyncMode) {
     this.sync = fsync === 'always';
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    mkdirPrivateSync(dir);
     this.incoming = path.join(dir, '.incoming');
     rmSync(this.incoming, { recursive: true, force: true });
-    mkdirSync(this.incoming, { mode: 0o700 });
+    mkdirPrivateSync(this.incoming);
     const dbFile = path.join(dir, 'buckets.sqlite');
+    // Made 0600 first: SQLite gives its -wal and -shm files the database file's mode.
+    createPrivateFileSync(dbFile);
     this.db = new Database(dbFile);
-    // Before the WAL exists: SQLite gives its -wal and -shm files the database file's mode.
-    chmodSync(dbFile, 0o600);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${this.sync ? 'FULL' : 'NORMAL'}`);
     this.db.exec(`
@@ -125,7 +126,7 @@ export class FileObjectStore implements ObjectStore {
     const known = new Set(this.q.allBlobs.all().map((r) => r.blob));
     for (const b of this.q.buckets.all()) {
       const d = path.join(this.dir, b.name);
-      mkdirSync(d, { recursive: true, mode: 0o700 });
+      mkdirPrivateSync(d);
       for (const f of readdirSync(d)) if (!known.has(f)) rmSync(path.join(d, f), { force: true });
     }
   }
@@ -149,7 +150,7 @@ export class FileObjectStore implements ObjectStore {
   }
 
   createBucket(name: string, region: string, now: number): 'created' | 'exists' {
-    mkdirSync(path.join(this.dir, name), { recursive: true, mode: 0o700 });
+    mkdirPrivateSync(path.join(this.dir, name));
     return this.q.insertBucket.run(name, region, now).changes === 1 ? 'created' : 'exists';
   }
 
@@ -171,7 +172,7 @@ export class FileObjectStore implements ObjectStore {
   blob(bucket: string): BlobSink {
     const id = randomBytes(16).toString('hex');
     const tmp = path.join(this.incoming, id);
-    const stream = createWriteStream(tmp, { flags: 'wx', mode: 0o600 });
+    const stream = createWriteStream(tmp, { flags: 'wx', mode: PRIVATE_FILE_MODE });
     let settled = false;
     return {
       stream,

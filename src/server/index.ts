@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
@@ -40,13 +40,16 @@ import {
   type ServeConfig,
 } from '../settings/index.js';
 import { packageVersion } from '../util/version.js';
+import { mkdirPrivateSync } from '../util/private-files.js';
 import { startS3Endpoint, type S3Endpoint } from './s3-endpoint.js';
 import { storageWarningSink } from './storage-events.js';
 import { Listener } from './listener.js';
 import { loadMasterKey } from './master-key.js';
+import { warnExposedSecrets } from './secret-files.js';
 import { HeldOutput, ResponseBudget } from '../util/response-budget.js';
-import { createRouter, type ServiceEndpoint } from './router.js';
+import { createRouter, httpErrorAnswer, type ServiceEndpoint } from './router.js';
 import { loadTls } from './tls.js';
+import { createLogger } from './logging.js';
 
 export interface RunningServer {
   host: string;
@@ -72,7 +75,7 @@ export interface ServerHooks {
  * the server runs (see storage/embedded/dir-lock.ts): a second server on it fails to start.
  */
 export async function startServer(config: ServeConfig, hooks: ServerHooks = {}): Promise<RunningServer> {
-  mkdirSync(config.dataDir, { recursive: true });
+  mkdirPrivateSync(config.dataDir);
   const lock = jetStreamSettings(config) ? undefined : DataDirLock.acquire(config.dataDir);
   if (!lock) return start(config, hooks);
   let server: RunningServer;
@@ -88,7 +91,7 @@ export async function startServer(config: ServeConfig, hooks: ServerHooks = {}):
 
 async function start(config: ServeConfig, hooks: ServerHooks): Promise<RunningServer> {
   const clock = hooks.clock ?? (config.clockOffsetMs > 0 ? offsetClock(config.clockOffsetMs) : systemClock);
-  const logger = hooks.logger ?? pino({ level: config.logLevel });
+  const logger = hooks.logger ?? createLogger({ level: config.logLevel, format: config.logFormat });
   // These fail before anything is opened: a wrong master key must not meet the data.
   const masterKey = loadMasterKey(masterKeySettings(config));
   const tlsMaterial = loadTls(tlsSettings(config));
@@ -132,7 +135,11 @@ async function start(config: ServeConfig, hooks: ServerHooks): Promise<RunningSe
     { masterKeyFile: masterKey.file, generated: masterKey.generated },
     masterKey.generated ? 'generated a master key for encryption at rest' : 'master key for encryption at rest loaded',
   );
-  if (masterKey.exposed) logger.warn({ masterKeyFile: masterKey.file }, 'the master key file can be read by other users: chmod 600 it');
+  warnExposedSecrets(logger, [
+    { what: 'credentials file', file: config.credentials },
+    { what: 'master key file', file: masterKey.file },
+    { what: 'TLS key file', file: tlsMaterial?.keyFile ?? '' },
+  ]);
 
   const auth = createAuth(authSettings(config), logger);
   const kinesisAuthorize = auth.policies && kinesisAuthorizer(kinesis, auth.policies);
@@ -219,6 +226,10 @@ async function start(config: ServeConfig, hooks: ServerHooks): Promise<RunningSe
     {
       ...listenerSettings(config),
       onError: (err) => logger.warn({ err }, 'accepting a connection failed'),
+      clientErrorBody: (status) => httpErrorAnswer(status, config),
+      onClientError: (err, status) => {
+        if (debug) logger.debug({ code: (err as NodeJS.ErrnoException).code, status }, status ? 'refused a malformed HTTP request' : 'client connection closed');
+      },
       tls: tlsMaterial && { cert: tlsMaterial.cert, key: tlsMaterial.key },
     },
   );

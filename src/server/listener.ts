@@ -44,6 +44,30 @@ export interface ListenerOptions {
    * connections are then refused (HTTP/1.1 ones get a 400 that says so).
    */
   tls?: { cert: Buffer; key: Buffer };
+  /**
+   * The body of the answer to an HTTP/1.1 request the server cannot take (400 malformed, 408 not
+   * received in time, 431 head too large); absent, Node's bodiless answer.
+   */
+  clientErrorBody?: (status: ClientErrorStatus) => { headers: Readonly<Record<string, string>>; body: Buffer };
+  /** Told about each such request and each connection a client dropped (for debug logging). */
+  onClientError?: (err: Error, status: ClientErrorStatus | undefined) => void;
+}
+
+export type ClientErrorStatus = 400 | 408 | 431;
+
+/** The status Node's HTTP/1.1 parser's error `code` is answered with. */
+export function clientErrorStatus(code: string | undefined): ClientErrorStatus {
+  if (code === 'HPE_HEADER_OVERFLOW') return 431;
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return 408;
+  return 400;
+}
+
+/**
+ * Errors that mean the client has gone (or is going): a reset, or the end of its side of the
+ * connection in the middle of a request (HPE_INVALID_EOF_STATE). Nothing is answered.
+ */
+function clientGone(err: NodeJS.ErrnoException): boolean {
+  return err.code === 'ECONNRESET' || err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED' || err.code === 'HPE_INVALID_EOF_STATE';
 }
 
 /** Descriptors kept for everything but connections: segment files, the catalog, TLS material. */
@@ -159,6 +183,7 @@ export class Listener {
       },
       handler,
     );
+    this.h1.on('clientError', (err: NodeJS.ErrnoException, socket: net.Socket) => this.answerClientError(err, socket));
     // A response that makes no progress for idleTimeoutMs (the client stopped reading) ends the
     // connection, and with it the memory held for the response.
     this.h1.timeout = opts.idleTimeoutMs ?? 0;
@@ -267,6 +292,30 @@ export class Listener {
       }
     };
     socket.on('data', onData);
+  }
+
+  /**
+   * A request Node's HTTP/1.1 server could not take: answered (when a response can still be
+   * written on the connection) with its status and the configured body, then the connection is
+   * closed, as Node itself does; a client that has gone is only noted.
+   */
+  private answerClientError(err: NodeJS.ErrnoException, socket: net.Socket): void {
+    const current = (socket as net.Socket & { _httpMessage?: http.ServerResponse | null })._httpMessage;
+    if (clientGone(err) || !socket.writable || (current && current.headersSent)) {
+      this.opts.onClientError?.(err, undefined);
+      socket.destroy();
+      return;
+    }
+    const status = clientErrorStatus(err.code);
+    this.opts.onClientError?.(err, status);
+    const answer = this.opts.clientErrorBody?.(status);
+    const body = answer?.body ?? Buffer.alloc(0);
+    let head = `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\n`;
+    for (const [name, value] of Object.entries(answer?.headers ?? {})) head += `${name}: ${value}\r\n`;
+    head += `Content-Length: ${body.length}\r\nConnection: close\r\n\r\n`;
+    socket.end(Buffer.concat([Buffer.from(head, 'latin1'), body]));
+    // A client that does not read the answer does not hold the connection.
+    setTimeout(() => socket.destroy(), 1_000).unref();
   }
 
   /** Hands a connection to the HTTP/1.1 server, its unsent responses counted against the budget. */

@@ -12,9 +12,10 @@
  * identifies the key without revealing it. A start with another key stops with an error instead
  * of serving records that cannot be opened.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { mkdirPrivateSync, PRIVATE_DIR_MODE, writePrivateFileSync } from '../util/private-files.js';
 import { AtRestCipher, MASTER_KEY_BYTES } from '../kinesis/at-rest.js';
 
 export interface MasterKeyOptions {
@@ -30,8 +31,6 @@ export interface MasterKey {
   /** The file the key was read from or written to. */
   file: string;
   generated: boolean;
-  /** Set when the key file can be read by others than its owner (mode & 0o077). */
-  exposed: boolean;
 }
 
 const CHECK_FILE = 'master-key.check';
@@ -63,10 +62,10 @@ export function loadMasterKey(opts: MasterKeyOptions): MasterKey {
     if (existsSync(file)) {
       key = decodeKey(readFileSync(file, 'utf8'), file);
     } else {
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
-      chmodSync(dir, 0o700);
+      mkdirPrivateSync(dir);
+      chmodSync(dir, PRIVATE_DIR_MODE);
       key = randomBytes(MASTER_KEY_BYTES);
-      writeFileSync(file, key.toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
+      writePrivateFileSync(file, key.toString('base64') + '\n', 'wx');
       generated = true;
     }
   }
@@ -82,7 +81,7 @@ export function loadMasterKey(opts: MasterKeyOptions): MasterKey {
       );
     }
   } else {
-    writeFileSync(check, fingerprint + '\n', { mode: 0o600 });
+    writePrivateFileSync(check, fingerprint + '\n');
   }
-  return { cipher, file, generated, exposed: (statSync(file).mode & 0o077) !== 0 };
+  return { cipher, file, generated };
 }

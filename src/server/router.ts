@@ -3,10 +3,13 @@ import type http from 'node:http';
 import type http2 from 'node:http2';
 import {
   AwsError,
+  BadRequestException,
   IncompleteSignatureException,
   InvalidSignatureException,
   MissingAuthenticationTokenException,
   RequestEntityTooLargeException,
+  RequestHeaderFieldsTooLargeException,
+  RequestTimeoutException,
   SerializationException,
   UnknownOperationException,
   toAwsError,
@@ -80,6 +83,38 @@ function extendedRequestId(requestId: string): string {
 }
 
 const EXPOSE_HEADERS = 'x-amzn-RequestId,x-amzn-ErrorType,x-amz-request-id,x-amz-id-2,x-amzn-ErrorMessage,Date';
+
+/**
+ * The answer to a request the HTTP layer refuses before routing it (see Listener): the AWS JSON
+ * error shape every service on the port uses, with its request id and error type headers.
+ */
+export function httpErrorAnswer(
+  status: 400 | 408 | 431,
+  limits: { maxHeaderBytes: number; requestTimeoutMs: number },
+): { headers: Record<string, string>; body: Buffer } {
+  const err =
+    status === 431
+      ? new RequestHeaderFieldsTooLargeException(`The request headers are larger than the ${limits.maxHeaderBytes} bytes this server accepts.`)
+      : status === 408
+        ? new RequestTimeoutException(`The request was not received within ${limits.requestTimeoutMs} ms.`)
+        : new BadRequestException('The request is not well-formed HTTP/1.1.');
+  const requestId = randomUUID();
+  return {
+    headers: {
+      'Content-Type': CONTENT_TYPES.json,
+      'x-amzn-RequestId': requestId,
+      'x-amz-id-2': extendedRequestId(requestId),
+      'x-amzn-ErrorType': err.type,
+    },
+    body: encodeError(err, 'json'),
+  };
+}
+
+/** Whether a failure reading the request means its client has gone (reset, aborted, closed). */
+function clientWentAway(req: Req, err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ECONNRESET' || code === 'ECONNABORTED' || code === 'EPIPE' || code === 'ERR_STREAM_PREMATURE_CLOSE' || (req.destroyed && !req.complete);
+}
 
 /** Reads the whole body, or undefined once it passes `max` bytes. */
 function readBody(req: Req, max: number): Promise<Buffer | undefined> {
@@ -352,6 +387,11 @@ export function createRouter(services: readonly AnyEndpoint[], opts: RouterOptio
       opts.log({ op, status: 200, ms: Number(process.hrtime.bigint() - started) / 1e6, requestId });
     } catch (err) {
       share?.release();
+      // A client that went away while sending its request is not a server failure: noted at debug.
+      if (!(err instanceof AwsError) && clientWentAway(req, err)) {
+        opts.log({ op, clientGone: String((err as NodeJS.ErrnoException).code ?? (err as Error).message), requestId });
+        return;
+      }
       const e = toAwsError(err);
       if (!(err instanceof AwsError)) opts.log({ op, error: String((err as Error)?.stack ?? err), requestId });
       res.setHeader('x-amzn-ErrorType', e.type);

@@ -4,14 +4,15 @@
  *
  * The self-signed certificate (ECDSA P-256, SHA-256, valid 825 days, subject CN=localhost, names
  * localhost, 127.0.0.1 and ::1) is made once and kept in `<data-dir>/tls/` (self-signed.crt and
- * self-signed.key, mode 0600), so clients that trust it keep trusting it across restarts. Node can
+ * self-signed.key, both mode 0600, in a directory of mode 0700), so clients that trust it keep trusting it across restarts. Node can
  * generate the key pair but not sign a certificate, so the certificate is made by the `openssl`
  * command (it must be on the PATH; only `--tls self-signed` needs it).
  */
 import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { mkdirPrivateSync, PRIVATE_FILE_MODE } from '../util/private-files.js';
 
 export interface TlsMaterial {
   cert: Buffer;
@@ -19,6 +20,7 @@ export interface TlsMaterial {
   /** SHA-256 fingerprint of the certificate, as `openssl x509 -fingerprint -sha256` prints it. */
   fingerprint: string;
   certFile: string;
+  keyFile: string;
   selfSigned: boolean;
 }
 
@@ -34,7 +36,7 @@ function material(certFile: string, keyFile: string, selfSigned: boolean): TlsMa
   const cert = readFileSync(certFile);
   const key = readFileSync(keyFile);
   const fingerprint = new X509Certificate(cert).fingerprint256;
-  return { cert, key, fingerprint, certFile, selfSigned };
+  return { cert, key, fingerprint, certFile, keyFile, selfSigned };
 }
 
 /** Makes a self-signed certificate and key in `dir` unless both are already there. */
@@ -42,7 +44,7 @@ export function ensureSelfSigned(dir: string): { certFile: string; keyFile: stri
   const certFile = path.join(dir, 'self-signed.crt');
   const keyFile = path.join(dir, 'self-signed.key');
   if (existsSync(certFile) && existsSync(keyFile)) return { certFile, keyFile };
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  mkdirPrivateSync(dir);
   try {
     execFileSync(
       'openssl',
@@ -59,7 +61,8 @@ export function ensureSelfSigned(dir: string): { certFile: string; keyFile: stri
   } catch (err) {
     throw new Error(`--tls self-signed: could not run openssl to make a certificate: ${(err as Error).message}`);
   }
-  chmodSync(keyFile, 0o600);
+  chmodSync(keyFile, PRIVATE_FILE_MODE);
+  chmodSync(certFile, PRIVATE_FILE_MODE);
   return { certFile, keyFile };
 }
 

@@ -185,6 +185,14 @@ export const serveSettings = {
     help: 'fatal, error, warn, info, debug, trace or silent',
     parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'),
   }),
+  logFormat: setting({
+    part: 'requests',
+    flag: '--log-format <format>',
+    env: 'TRIBUTARY_LOG_FORMAT',
+    default: 'auto',
+    help: '`pretty`: one readable line per event; `json`: one JSON object per line (pino); `auto`: pretty when stdout is a terminal, JSON otherwise',
+    parse: oneOf('auto', 'pretty', 'json'),
+  }),
   dataDir: setting({ part: 'storage', flag: '--data-dir <path>', env: 'TRIBUTARY_DATA_DIR', default: './data', help: 'where streams are stored', parse: text }),
   storage: setting({
     part: 'storage',

@@ -144,3 +144,58 @@ function spawnChild(dataDir: string, args: string[]): Promise<ChildServer> {
     child.once('exit', (code) => reject(new Error(`server exited with ${code} before listening: ${out}`)));
   });
 }
+
+export interface CliServer {
+  child: ChildProcess;
+  port: number;
+  endpoint: string;
+  /** The S3 endpoint's port, unless it is off. */
+  s3Port?: number;
+  /** Everything the server has written to stdout so far. */
+  stdout(): string;
+  /** Sends SIGTERM and resolves with the exit code once the server has stopped. */
+  stop(): Promise<number | null>;
+}
+
+/**
+ * Runs `tributary serve <args>` as a child process, under `umask` when given (through sh), with
+ * its stdout captured, and waits until it listens. Nothing is added to `args` but the port
+ * announcement (TRIBUTARY_ANNOUNCE=1).
+ */
+export function spawnCli(args: string[], opts: { umask?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliServer> {
+  const command = [CLI, 'serve', ...args];
+  const child =
+    opts.umask === undefined
+      ? spawn(process.execPath, command, { env: { ...process.env, ...opts.env, TRIBUTARY_ANNOUNCE: '1' }, stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn('sh', ['-c', `umask ${opts.umask} && exec "$0" "$@"`, process.execPath, ...command], {
+          env: { ...process.env, ...opts.env, TRIBUTARY_ANNOUNCE: '1' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    const onData = () => {
+      const m = /TRIBUTARY_LISTENING (\d+)/.exec(out);
+      if (!m) return;
+      child.stdout!.off('data', onData);
+      const port = Number(m[1]);
+      const s3 = /TRIBUTARY_S3_LISTENING (\d+)/.exec(out);
+      resolve({
+        child,
+        port,
+        endpoint: `http://127.0.0.1:${port}`,
+        ...(s3 ? { s3Port: Number(s3[1]) } : {}),
+        stdout: () => out,
+        stop: () => {
+          if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+          return exited;
+        },
+      });
+    };
+    child.stdout!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`server exited with ${code} before listening: ${out}${err}`)));
+  });
+}

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { Decoder, Encoder, Tag } from 'cbor-x';
+import pino from 'pino';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { h2c, http1 } from '../helpers/raw.js';
 
@@ -135,5 +137,100 @@ describe('wire protocol', () => {
     assert.equal(err.status, 400);
     assert.equal(err.type, 'application/x-amz-cbor-1.1');
     assert.equal(err.body.__type, 'ResourceNotFoundException');
+  });
+});
+
+/** Sends `data` on a fresh connection and resolves with everything the server wrote once it closes. */
+function rawExchange(port: number, data: string | Buffer): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1', () => socket.write(data));
+    let reply = '';
+    socket.on('data', (d: Buffer) => (reply += d.toString('latin1')));
+    socket.on('close', () => resolve(reply));
+    socket.on('error', reject);
+  });
+}
+
+/** An HTTP/1.1 response as text: its status, headers (lower-cased names) and body. */
+function parseReply(reply: string): { status: number; headers: Record<string, string>; body: string } {
+  const end = reply.indexOf('\r\n\r\n');
+  assert.ok(end > 0, `a whole response head in ${JSON.stringify(reply)}`);
+  const [statusLine, ...lines] = reply.slice(0, end).split('\r\n');
+  const headers: Record<string, string> = {};
+  for (const l of lines) {
+    const colon = l.indexOf(':');
+    headers[l.slice(0, colon).toLowerCase()] = l.slice(colon + 1).trim();
+  }
+  return { status: Number(/^HTTP\/1\.1 (\d{3}) /.exec(statusLine!)![1]), headers, body: reply.slice(end + 4) };
+}
+
+describe('requests the HTTP layer refuses itself', () => {
+  let server: TestServer;
+  const events: { level: number; msg: string; [k: string]: unknown }[] = [];
+  before(async () => {
+    const logger = pino(
+      { level: 'debug' },
+      new Writable({
+        write(chunk: Buffer, _enc, done) {
+          for (const line of chunk.toString().split('\n')) if (line) events.push(JSON.parse(line));
+          done();
+        },
+      }),
+    );
+    server = await startTestServer({ maxHeaderBytes: 4096, requestTimeoutMs: 500, headersTimeoutMs: 500 }, { logger });
+  });
+  after(() => server.destroy());
+
+  function assertAwsError(reply: string, status: number, type: string, message: RegExp): void {
+    const r = parseReply(reply);
+    assert.equal(r.status, status);
+    assert.equal(r.headers['content-type'], 'application/x-amz-json-1.1');
+    assert.equal(r.headers['x-amzn-errortype'], type);
+    assert.match(r.headers['x-amzn-requestid'] ?? '', /^[0-9a-f-]{36}$/);
+    assert.equal(r.headers.connection, 'close');
+    assert.equal(Number(r.headers['content-length']), Buffer.byteLength(r.body));
+    const body = JSON.parse(r.body) as { __type: string; message: string };
+    assert.deepEqual(Object.keys(body), ['__type', 'message']);
+    assert.equal(body.__type, type);
+    assert.match(body.message, message);
+  }
+
+  it('answers a malformed request line with 400 in the AWS JSON error shape, and closes', async () => {
+    assertAwsError(await rawExchange(server.port, 'NOT HTTP AT ALL\r\n\r\n'), 400, 'BadRequestException', /not well-formed HTTP\/1\.1/);
+    assertAwsError(await rawExchange(server.port, 'POST / HTTP/1.1\r\nHost: x\r\nBad Header Line\r\n\r\n'), 400, 'BadRequestException', /not well-formed/);
+  });
+
+  it('answers headers over --max-header-bytes with 431', async () => {
+    const head = 'POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: Kinesis_20131202.ListStreams\r\n' + `X-Padding: ${'a'.repeat(8_000)}\r\n\r\n`;
+    assertAwsError(await rawExchange(server.port, head), 431, 'RequestHeaderFieldsTooLargeException', /larger than the 4096 bytes/);
+  });
+
+  it('answers a request whose body does not arrive within --request-timeout-ms with 408', async () => {
+    const head =
+      'POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-amz-json-1.1\r\nX-Amz-Target: Kinesis_20131202.ListStreams\r\n' +
+      'Content-Length: 100\r\n\r\n{';
+    assertAwsError(await rawExchange(server.port, head), 408, 'RequestTimeoutException', /not received within 500 ms/);
+  });
+
+  it('notes clients that go away mid-request at debug level only', async () => {
+    const before = events.length;
+    for (const data of [
+      'POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-amz-json-1.1\r\nX-Amz-Target: Kinesis_20131202.ListStreams\r\nContent-Length: 100\r\n\r\n{"',
+      'POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Ta',
+    ]) {
+      await new Promise<void>((resolve) => {
+        const socket = net.connect(server.port, '127.0.0.1', () => socket.write(data, () => setImmediate(() => socket.resetAndDestroy())));
+        socket.on('close', () => resolve());
+        socket.on('error', () => {});
+      });
+    }
+    // Both are noted once the server has seen the resets.
+    for (let i = 0; i < 500 && events.slice(before).filter((e) => e.clientGone !== undefined || e.msg === 'client connection closed').length < 2; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const seen = events.slice(before);
+    assert.ok(seen.some((e) => e.clientGone !== undefined && e.level === 20), `the aborted request at debug: ${JSON.stringify(seen)}`);
+    assert.ok(seen.some((e) => e.msg === 'client connection closed' && e.level === 20), `the dropped connection at debug: ${JSON.stringify(seen)}`);
+    assert.deepEqual(seen.filter((e) => e.level > 20), [], 'nothing above debug');
   });
 });

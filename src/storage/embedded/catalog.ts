@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { createPrivateFileSync } from '../../util/private-files.js';
 import { CatalogConflictError, type Catalog, type MetricRow, type Revisioned, type StreamMeta } from '../catalog.js';
 
 /**
@@ -25,6 +26,8 @@ export class SqliteCatalog implements Catalog {
   private readonly appendMetricRows: (rows: readonly MetricRow[]) => void;
 
   constructor(file: string) {
+    // Made 0600 first: SQLite gives the -wal and -shm files the database file's mode.
+    createPrivateFileSync(file);
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');

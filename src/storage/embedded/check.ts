@@ -21,7 +21,8 @@
  */
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
-import { open, readdir, readFile, rename, stat, truncate, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { open, readdir, readFile, rename, stat, truncate, unlink, type FileHandle } from 'node:fs/promises';
+import { openPrivate, writePrivateFile } from '../../util/private-files.js';
 import { join } from 'node:path';
 import type { StreamMeta } from '../catalog.js';
 import type { PositionalSource } from './batch-cursor.js';
@@ -254,7 +255,7 @@ async function checkShardLog(
     if (indexProblem === null) continue;
     if (repair) {
       const tmp = `${indexPath}.tmp`;
-      await writeFile(tmp, encodeIndexFile(summary, index));
+      await writePrivateFile(tmp, encodeIndexFile(summary, index));
       await rename(tmp, indexPath);
       report.repaired.push(`${indexPath}: written again from its segment (${indexProblem})`);
     } else if (scan.holes.length === 0) {
@@ -305,7 +306,7 @@ async function rewriteSegment(dir: string, base: number, scan: ScanResult): Prom
   }
   const src = await open(path, 'r');
   const tmp = `${path}.tmp`;
-  const out = await open(tmp, 'w');
+  const out = await openPrivate(tmp, 'w');
   let gaps = 0;
   let dropped = 0;
   try {

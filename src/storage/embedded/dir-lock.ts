@@ -7,6 +7,7 @@
  */
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
+import { createPrivateFileSync } from '../../util/private-files.js';
 
 export const LOCK_FILE = 'tributary.lock';
 
@@ -24,6 +25,7 @@ export class DataDirLock {
   /** Takes the lock on `dir` (which must exist), or throws DataDirBusyError at once. */
   static acquire(dir: string): DataDirLock {
     const path = join(dir, LOCK_FILE);
+    createPrivateFileSync(path);
     const db = new Database(path, { timeout: 0 });
     try {
       db.pragma('locking_mode = EXCLUSIVE');

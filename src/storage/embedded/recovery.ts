@@ -8,7 +8,8 @@
  * the active segment, damage with no good batch after it, is cut off: that is what a crash in the
  * middle of a write leaves.
  */
-import { mkdir, open, readdir, stat, unlink } from 'node:fs/promises';
+import { open, readdir, stat, unlink } from 'node:fs/promises';
+import { mkdirPrivate } from '../../util/private-files.js';
 import { dirname, join } from 'node:path';
 import { decodeIndexHeader, INDEX_HEADER_SIZE, type IndexFileHeader } from './index-file.js';
 import { indexFileName, parseIndexFileName, parseSegmentFileName, segmentFileName } from './names.js';
@@ -25,7 +26,7 @@ export interface RecoveredLog {
 }
 
 export async function recoverLog(dir: string, ctx: SegmentContext): Promise<RecoveredLog> {
-  const created = await mkdir(dir, { recursive: true });
+  const created = await mkdirPrivate(dir);
   if (created !== undefined && ctx.durable) {
     // Make the new directories' names durable: each one's parent, from the shard's upwards.
     for (let d = dir; d !== dirname(created); d = dirname(d)) await syncDirectory(dirname(d));

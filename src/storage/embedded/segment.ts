@@ -8,7 +8,8 @@
  * drops its index until it is used again.
  */
 import { fdatasync, writevSync } from 'node:fs';
-import { open, readFile, rename, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { open, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { openPrivate, writePrivateFile } from '../../util/private-files.js';
 import { join } from 'node:path';
 import type { PositionalSource } from './batch-cursor.js';
 import type { Warn } from './events.js';
@@ -73,7 +74,7 @@ export class Segment implements PositionalSource {
   static async create(dir: string, base: number, ctx: SegmentContext): Promise<Segment> {
     const summary = { base, endOffset: base, size: 0, firstTimestamp: NaN, lastTimestamp: NaN };
     const path = join(dir, segmentFileName(base));
-    const fh = await open(path, 'wx+');
+    const fh = await openPrivate(path, 'wx+');
     try {
       if (ctx.durable) await syncDirectory(dir);
     } catch (err) {
@@ -234,7 +235,7 @@ export class Segment implements PositionalSource {
     const index = this.index;
     if (!index) return;
     const tmp = `${this.indexPath}.tmp`;
-    await writeFile(tmp, encodeIndexFile(this.summary(), index));
+    await writePrivateFile(tmp, encodeIndexFile(this.summary(), index));
     await rename(tmp, this.indexPath);
   }
 

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { createPrivateFileSync } from '../../util/private-files.js';
 import { TableConflictError, type ItemRange, type StoredItem, type TableDoc, type TableStore } from '../tables.js';
 
 /**
@@ -41,6 +42,8 @@ export class SqliteTableStore implements TableStore {
   private scheduled = false;
 
   constructor(file: string) {
+    // Made 0600 first: SQLite gives the -wal and -shm files the database file's mode.
+    createPrivateFileSync(file);
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');

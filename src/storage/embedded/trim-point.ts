@@ -4,7 +4,8 @@
  * the oldest remaining segment, and the last timestamp is never older than the one kept here, even
  * when trimming deleted every record.
  */
-import { open, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile, rename } from 'node:fs/promises';
+import { openPrivate, writePrivateFile } from '../../util/private-files.js';
 import { join } from 'node:path';
 import type { Warn } from './events.js';
 import { TRIM_POINT_FILE } from './names.js';
@@ -42,7 +43,7 @@ export async function writeTrimPoint(dir: string, point: TrimPoint, durable: boo
   const tmp = `${path}.tmp`;
   const text = JSON.stringify({ startOffset: point.startOffset, lastTimestamp: point.lastTimestamp ?? null });
   if (durable) {
-    const fh = await open(tmp, 'w');
+    const fh = await openPrivate(tmp, 'w');
     try {
       await fh.writeFile(text);
       await fh.datasync();
@@ -50,7 +51,7 @@ export async function writeTrimPoint(dir: string, point: TrimPoint, durable: boo
       await fh.close();
     }
   } else {
-    await writeFile(tmp, text);
+    await writePrivateFile(tmp, text);
   }
   await rename(tmp, path);
   if (durable) await syncDirectory(dir);
