@@ -14,6 +14,7 @@ import { evaluatePrefix, objectName, parsePrefix, type CompiledPrefix } from '..
 import { BuiltInProcessor, errorRecordLine, processingSettings } from '../delivery/processors.js';
 import { createRecordFormatConverter, formatConversionErrorRecord, type DataFormatConversionSettings } from '../delivery/formats/record-format.js';
 import { SchemaCatalog } from '../delivery/formats/schema-catalog.js';
+import type { JqRunner } from '../delivery/jq.js';
 import type { FailedRecord } from '../delivery/records.js';
 import type { Catalog } from '../storage/catalog.js';
 import type { Clock } from '../util/clock.js';
@@ -36,6 +37,8 @@ export interface DeliveryDeps {
   kinesis?: KinesisOperations;
   /** The tables record format conversion takes its schemas from (the schema file). */
   schemas?: SchemaCatalog;
+  /** Runs MetadataExtraction queries (shared by the delivery streams; the server closes it). */
+  jq?: JqRunner;
   /** PEM certificates HTTP endpoint destinations trust besides Node's root certificates. */
   httpEndpointCertificates?: string[];
 }
@@ -71,7 +74,7 @@ export function deliveryStarter(deps: DeliveryDeps): DeliveryStarter {
       logger,
       progress,
       destination,
-      ...(settings ? { processor: new BuiltInProcessor(settings) } : {}),
+      ...(settings ? { processor: new BuiltInProcessor(settings, deps.jq) } : {}),
       recordId: (offset) => recordId(stream.id, offset),
       sizeBytes: config.BufferingHints.SizeInMBs * MiB,
       intervalMs: config.BufferingHints.IntervalInSeconds * 1000,

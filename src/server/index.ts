@@ -14,6 +14,7 @@ import { dynamoDbErrorType } from '../dynamodb/errors.js';
 import { DYNAMODB_JSON_CONTENT_TYPE, DYNAMODB_TARGET_PREFIX, dynamoDbOperations } from '../dynamodb/operations/index.js';
 import { DynamoDb } from '../dynamodb/service.js';
 import { FIREHOSE_TARGET_PREFIX, firehoseOperations } from '../firehose/operations/index.js';
+import { createJqRunner } from '../delivery/jq.js';
 import { deliveryStarter } from '../firehose/delivery.js';
 import { loadSchemaCatalog, SchemaCatalog } from '../delivery/formats/schema-catalog.js';
 import { Firehose } from '../firehose/service.js';
@@ -173,6 +174,8 @@ async function start(config: ServeConfig, hooks: ServerHooks): Promise<RunningSe
     return objectSink;
   };
   const firehoseConfig = firehoseSettings(config);
+  // Started on first use: the jq binary when it is installed, jq-wasm in a worker otherwise.
+  const jq = createJqRunner();
   const firehose = new Firehose({
     settings: firehoseConfig,
     catalog,
@@ -187,6 +190,7 @@ async function start(config: ServeConfig, hooks: ServerHooks): Promise<RunningSe
       catalog,
       objects,
       schemas,
+      jq,
       ...(httpEndpointCertificates ? { httpEndpointCertificates } : {}),
       kinesis: { call: (name, input) => callKinesis(kinesis, name, input) },
     }),
@@ -227,6 +231,7 @@ async function start(config: ServeConfig, hooks: ServerHooks): Promise<RunningSe
   } catch (err) {
     await listener.close(0);
     await firehose.close();
+    await jq.close();
     await kinesis.close();
     await dynamodb.close();
     await jetStream?.close();
@@ -267,6 +272,7 @@ async function start(config: ServeConfig, hooks: ServerHooks): Promise<RunningSe
         readBudget?.close();
         await listener.close(5_000);
         await firehose.close();
+        await jq.close();
         objectWriter?.close();
         await s3?.close();
         await kinesis.close();
