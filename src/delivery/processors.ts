@@ -1,8 +1,8 @@
 /**
- * The built-in record processors of a ProcessingConfiguration, applied in Firehose's order:
- * RecordDeAggregation (JSON or DELIMITED sub-records), MetadataExtraction (a jq query whose
- * object result gives the partition keys), then AppendDelimiterToRecord. A record a processor
- * cannot handle goes to the error output; the others go on.
+ * The record processors of a ProcessingConfiguration, applied in Firehose's order:
+ * RecordDeAggregation (JSON or DELIMITED sub-records), Lambda (lambda.ts), MetadataExtraction (a
+ * jq query whose object result gives the partition keys), then AppendDelimiterToRecord. A record
+ * a processor cannot handle goes to the error output; the others go on.
  *
  * jq runs through a JqRunner (jq.ts): a batch of records is one call (or a few), each record that
  * parses as JSON one input, and a query error fails its own record only. A record that is not
@@ -10,6 +10,7 @@
  * as `processing-failed` (the error output types AWS documents have no other for it).
  */
 import type { JqRunner } from './jq.js';
+import { lambdaProcessorSettings, type LambdaProcessorSettings } from './lambda.js';
 import type { DeliveryRecord, FailedRecord } from './records.js';
 import type { RecordProcessor } from './pipeline.js';
 
@@ -20,9 +21,10 @@ export interface ProcessorConfig {
 
 export interface ProcessingSettings {
   deaggregation?: { type: 'JSON' } | { type: 'DELIMITED'; delimiter: Buffer };
+  lambda?: LambdaProcessorSettings;
   metadataQuery?: string;
   appendDelimiter?: Buffer;
-  /** Processor types configured that this engine does not run (Lambda without a mapping, …). */
+  /** Processor types configured that this engine does not run (Decompression, …). */
   unsupported: string[];
 }
 
@@ -37,6 +39,12 @@ export function processingSettings(config: { Enabled?: boolean; Processors?: Pro
         settings.deaggregation =
           param('SubRecordType') === 'DELIMITED' ? { type: 'DELIMITED', delimiter: Buffer.from(param('Delimiter') ?? 'Cg==', 'base64') } : { type: 'JSON' };
         break;
+      case 'Lambda': {
+        const lambda = lambdaProcessorSettings(param);
+        if (lambda) settings.lambda = lambda;
+        else settings.unsupported.push('Lambda (no LambdaArn)');
+        break;
+      }
       case 'MetadataExtraction': {
         const query = param('MetadataExtractionQuery');
         if (query) settings.metadataQuery = query;
@@ -61,12 +69,19 @@ export class BuiltInProcessor implements RecordProcessor {
   constructor(
     private readonly settings: ProcessingSettings,
     private readonly jq: JqRunner | undefined,
+    /** The Lambda stage, when the configuration has one. */
+    private readonly lambda?: RecordProcessor,
   ) {}
 
   async process(records: DeliveryRecord[]): Promise<{ ok: DeliveryRecord[]; failed: FailedRecord[] }> {
     const failed: FailedRecord[] = [];
     let ok = records;
     if (this.settings.deaggregation) ok = ok.flatMap((r) => splitRecord(r, this.settings.deaggregation!, failed));
+    if (this.lambda && ok.length > 0) {
+      const transformed = await this.lambda.process(ok);
+      ok = transformed.ok;
+      failed.push(...transformed.failed);
+    }
     if (this.settings.metadataQuery) ok = await extractKeys(ok, this.settings.metadataQuery, this.jq, failed);
     const delimiter = this.settings.appendDelimiter;
     if (delimiter) ok = ok.map((r) => ({ ...r, data: Buffer.concat([r.data, delimiter]) }));
@@ -191,7 +206,8 @@ export function errorRecordFields(failed: FailedRecord, now: number): Record<str
 /** The JSON line Firehose writes under the error output prefix for a failed record. */
 export function errorRecordLine(failed: FailedRecord, now: number): string {
   const out = errorRecordFields(failed, now);
-  if (failed.lambdaArn) out.lambdaArn = failed.lambdaArn;
+  // AWS's documentation spells it lambdaArn; the records it writes spell it lambdaARN.
+  if (failed.lambdaArn) out.lambdaARN = failed.lambdaArn;
   if (failed.record.kinesis) {
     out.sequenceNumber = failed.record.kinesis.sequenceNumber;
     if (failed.record.kinesis.subsequenceNumber !== undefined) out.subSequenceNumber = failed.record.kinesis.subsequenceNumber;

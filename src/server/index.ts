@@ -16,6 +16,7 @@ import { DynamoDb } from '../dynamodb/service.js';
 import { FIREHOSE_TARGET_PREFIX, firehoseOperations } from '../firehose/operations/index.js';
 import { createJqRunner } from '../delivery/jq.js';
 import { deliveryStarter } from '../firehose/delivery.js';
+import { loadLambdaFunctions } from '../firehose/lambda-functions.js';
 import { loadSchemaCatalog, SchemaCatalog } from '../delivery/formats/schema-catalog.js';
 import { Firehose } from '../firehose/service.js';
 import { ObjectWriter, objectWriterOptions } from '../s3/writer.js';
@@ -33,6 +34,7 @@ import {
   embeddedLogSettings,
   firehoseSettings,
   jetStreamSettings,
+  lambdaFunctionSettings,
   kinesisSettings,
   listenerSettings,
   masterKeySettings,
@@ -96,6 +98,9 @@ async function start(config: ServeConfig, hooks: ServerHooks): Promise<RunningSe
   // Record format conversion reads its tables from the schema file.
   const schemas = config.schemaFile ? await loadSchemaCatalog(config.schemaFile) : new SchemaCatalog([]);
   const httpEndpointCertificates = config.httpEndpointCa ? [readHttpEndpointCa(config.httpEndpointCa)] : undefined;
+  // The modules of --lambda-functions load now, so that a wrong path stops the start.
+  const lambdas = lambdaFunctionSettings(config);
+  const lambdaFunctions = await loadLambdaFunctions(lambdas.entries, lambdas);
   const jetStreamCluster = jetStreamSettings(config);
   const jetStream = jetStreamCluster ? await openJetStreamStorage(jetStreamCluster) : undefined;
   const catalog = jetStream?.catalog ?? new SqliteCatalog(path.join(config.dataDir, 'catalog.sqlite'));
@@ -191,6 +196,7 @@ async function start(config: ServeConfig, hooks: ServerHooks): Promise<RunningSe
       objects,
       schemas,
       jq,
+      lambdaFunctions,
       ...(httpEndpointCertificates ? { httpEndpointCertificates } : {}),
       kinesis: { call: (name, input) => callKinesis(kinesis, name, input) },
     }),
