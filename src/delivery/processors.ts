@@ -1,14 +1,16 @@
 /**
- * The built-in record processors of a ProcessingConfiguration, applied in Firehose's order:
- * RecordDeAggregation (JSON or DELIMITED sub-records), MetadataExtraction (a jq query whose
- * object result gives the partition keys), then AppendDelimiterToRecord. A record a processor
- * cannot handle goes to the error output; the others go on.
+ * The record processors of a ProcessingConfiguration, applied in Firehose's order:
+ * RecordDeAggregation (JSON or DELIMITED sub-records), Lambda (lambda.ts), MetadataExtraction (a
+ * jq query whose object result gives the partition keys), then AppendDelimiterToRecord. A record
+ * a processor cannot handle goes to the error output; the others go on.
  *
- * jq runs as jq 1.x compiled to WebAssembly (jq-wasm). A call costs milliseconds, so a batch of
- * records is one call: each parseable record is one input line, and the query is wrapped so that
- * each input gives exactly one output, its keys or its error.
+ * jq runs through a JqRunner (jq.ts): a batch of records is one call (or a few), each record that
+ * parses as JSON one input, and a query error fails its own record only. A record that is not
+ * JSON, or whose query fails or gives no single object of scalar values, goes to the error output
+ * as `processing-failed` (the error output types AWS documents have no other for it).
  */
-import { raw as jq } from 'jq-wasm';
+import type { JqRunner } from './jq.js';
+import { lambdaProcessorSettings, type LambdaProcessorSettings } from './lambda.js';
 import type { DeliveryRecord, FailedRecord } from './records.js';
 import type { RecordProcessor } from './pipeline.js';
 
@@ -19,9 +21,10 @@ export interface ProcessorConfig {
 
 export interface ProcessingSettings {
   deaggregation?: { type: 'JSON' } | { type: 'DELIMITED'; delimiter: Buffer };
+  lambda?: LambdaProcessorSettings;
   metadataQuery?: string;
   appendDelimiter?: Buffer;
-  /** Processor types configured that this engine does not run (Lambda without a mapping, …). */
+  /** Processor types configured that this engine does not run (Decompression, …). */
   unsupported: string[];
 }
 
@@ -36,6 +39,12 @@ export function processingSettings(config: { Enabled?: boolean; Processors?: Pro
         settings.deaggregation =
           param('SubRecordType') === 'DELIMITED' ? { type: 'DELIMITED', delimiter: Buffer.from(param('Delimiter') ?? 'Cg==', 'base64') } : { type: 'JSON' };
         break;
+      case 'Lambda': {
+        const lambda = lambdaProcessorSettings(param);
+        if (lambda) settings.lambda = lambda;
+        else settings.unsupported.push('Lambda (no LambdaArn)');
+        break;
+      }
       case 'MetadataExtraction': {
         const query = param('MetadataExtractionQuery');
         if (query) settings.metadataQuery = query;
@@ -57,13 +66,23 @@ function unescape(text: string): string {
 }
 
 export class BuiltInProcessor implements RecordProcessor {
-  constructor(private readonly settings: ProcessingSettings) {}
+  constructor(
+    private readonly settings: ProcessingSettings,
+    private readonly jq: JqRunner | undefined,
+    /** The Lambda stage, when the configuration has one. */
+    private readonly lambda?: RecordProcessor,
+  ) {}
 
   async process(records: DeliveryRecord[]): Promise<{ ok: DeliveryRecord[]; failed: FailedRecord[] }> {
     const failed: FailedRecord[] = [];
     let ok = records;
     if (this.settings.deaggregation) ok = ok.flatMap((r) => splitRecord(r, this.settings.deaggregation!, failed));
-    if (this.settings.metadataQuery) ok = await extractKeys(ok, this.settings.metadataQuery, failed);
+    if (this.lambda && ok.length > 0) {
+      const transformed = await this.lambda.process(ok);
+      ok = transformed.ok;
+      failed.push(...transformed.failed);
+    }
+    if (this.settings.metadataQuery) ok = await extractKeys(ok, this.settings.metadataQuery, this.jq, failed);
     const delimiter = this.settings.appendDelimiter;
     if (delimiter) ok = ok.map((r) => ({ ...r, data: Buffer.concat([r.data, delimiter]) }));
     return { ok, failed };
@@ -123,34 +142,37 @@ function jsonObjectBounds(text: string): [number, number][] | undefined {
   return depth === 0 && out.length > 0 ? out : undefined;
 }
 
-async function extractKeys(records: DeliveryRecord[], query: string, failed: FailedRecord[]): Promise<DeliveryRecord[]> {
+async function extractKeys(records: DeliveryRecord[], query: string, jq: JqRunner | undefined, failed: FailedRecord[]): Promise<DeliveryRecord[]> {
   const parsed: DeliveryRecord[] = [];
-  const lines: string[] = [];
+  const inputs: string[] = [];
   for (const record of records) {
+    const text = record.data.toString('utf8');
     try {
-      lines.push(JSON.stringify(JSON.parse(record.data.toString('utf8'))));
+      // Parsed here so that each record is exactly one JSON value: one input of the jq call.
+      JSON.parse(text);
+      inputs.push(text);
       parsed.push(record);
     } catch {
-      failed.push(partitionFailure(record, 'Non JSON record provided'));
+      failed.push(extractionFailure(record, 'Non JSON record provided'));
     }
   }
   if (parsed.length === 0) return [];
-  const wrapped = `try ({ok: [${query}]}) catch {err: .}`;
-  let output: string;
-  try {
-    output = await jq(lines.join('\n'), wrapped, ['-c']);
-  } catch (err) {
-    for (const record of parsed) failed.push(partitionFailure(record, `The metadata extraction query failed: ${(err as Error).message}`));
+  if (!jq) {
+    for (const record of parsed) failed.push(extractionFailure(record, 'No jq engine is available to run the metadata extraction query.'));
     return [];
   }
-  const results = output.split('\n').filter((l) => l !== '');
+  const results = await jq.each(query, inputs);
   const ok: DeliveryRecord[] = [];
   for (let i = 0; i < parsed.length; i++) {
     const record = parsed[i]!;
-    const result = results[i] === undefined ? { err: 'no result' } : (JSON.parse(results[i]!) as { ok?: unknown[]; err?: unknown });
-    const value = result.ok?.length === 1 ? result.ok[0] : undefined;
+    const result = results[i]!;
+    if (!result.ok) {
+      failed.push(extractionFailure(record, result.error));
+      continue;
+    }
+    const value = result.outputs.length === 1 ? result.outputs[0] : undefined;
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      failed.push(partitionFailure(record, result.err !== undefined ? String(result.err) : 'The metadata extraction query did not give one JSON object.'));
+      failed.push(extractionFailure(record, 'The metadata extraction query did not give one JSON object.'));
       continue;
     }
     const keys: Record<string, string> = {};
@@ -159,14 +181,14 @@ async function extractKeys(records: DeliveryRecord[], query: string, failed: Fai
       if (v === null || typeof v === 'object') bad = `The partition key ${k} is not a scalar value.`;
       else keys[k] = String(v);
     }
-    if (bad) failed.push(partitionFailure(record, bad));
+    if (bad) failed.push(extractionFailure(record, bad));
     else ok.push({ ...record, keysFromQuery: keys });
   }
   return ok;
 }
 
-function partitionFailure(record: DeliveryRecord, message: string): FailedRecord {
-  return { record, errorCode: 'DynamicPartitioning.MetadataExtractionFailed', errorMessage: message, errorOutputType: 'partition-key-failed', attemptsMade: 1 };
+function extractionFailure(record: DeliveryRecord, message: string): FailedRecord {
+  return { record, errorCode: 'DynamicPartitioning.MetadataExtractionFailed', errorMessage: message, errorOutputType: 'processing-failed', attemptsMade: 1 };
 }
 
 /** The members every error record Firehose writes starts with, in its order. */
@@ -184,7 +206,8 @@ export function errorRecordFields(failed: FailedRecord, now: number): Record<str
 /** The JSON line Firehose writes under the error output prefix for a failed record. */
 export function errorRecordLine(failed: FailedRecord, now: number): string {
   const out = errorRecordFields(failed, now);
-  if (failed.lambdaArn) out.lambdaArn = failed.lambdaArn;
+  // AWS's documentation spells it lambdaArn; the records it writes spell it lambdaARN.
+  if (failed.lambdaArn) out.lambdaARN = failed.lambdaArn;
   if (failed.record.kinesis) {
     out.sequenceNumber = failed.record.kinesis.sequenceNumber;
     if (failed.record.kinesis.subsequenceNumber !== undefined) out.subSequenceNumber = failed.record.kinesis.subsequenceNumber;

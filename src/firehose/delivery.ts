@@ -14,6 +14,8 @@ import { evaluatePrefix, objectName, parsePrefix, type CompiledPrefix } from '..
 import { BuiltInProcessor, errorRecordLine, processingSettings } from '../delivery/processors.js';
 import { createRecordFormatConverter, formatConversionErrorRecord, type DataFormatConversionSettings } from '../delivery/formats/record-format.js';
 import { SchemaCatalog } from '../delivery/formats/schema-catalog.js';
+import type { JqRunner } from '../delivery/jq.js';
+import { LambdaProcessor, type LambdaFunctions } from '../delivery/lambda.js';
 import type { FailedRecord } from '../delivery/records.js';
 import type { Catalog } from '../storage/catalog.js';
 import type { Clock } from '../util/clock.js';
@@ -36,6 +38,10 @@ export interface DeliveryDeps {
   kinesis?: KinesisOperations;
   /** The tables record format conversion takes its schemas from (the schema file). */
   schemas?: SchemaCatalog;
+  /** Runs MetadataExtraction queries (shared by the delivery streams; the server closes it). */
+  jq?: JqRunner;
+  /** The functions Lambda processors invoke (--lambda-functions). */
+  lambdaFunctions?: LambdaFunctions;
   /** PEM certificates HTTP endpoint destinations trust besides Node's root certificates. */
   httpEndpointCertificates?: string[];
 }
@@ -65,13 +71,25 @@ export function deliveryStarter(deps: DeliveryDeps): DeliveryStarter {
     const config = stream.destination.config;
     const settings = processingSettings(config.ProcessingConfiguration);
     if (settings?.unsupported.length) logger.warn({ processors: settings.unsupported }, 'these processors are not run');
+    const lambda =
+      settings?.lambda &&
+      new LambdaProcessor({
+        ...settings.lambda,
+        functions: deps.lambdaFunctions,
+        deliveryStreamArn: stream.arn,
+        region: deps.region,
+        ...(stream.kinesisSource ? { sourceKinesisStreamArn: stream.kinesisSource.streamARN } : {}),
+      });
+    if (settings?.lambda && !deps.lambdaFunctions?.resolve(settings.lambda.functionArn)) {
+      logger.warn({ lambdaArn: settings.lambda.functionArn }, 'no --lambda-functions entry maps this function: its records go to the error output');
+    }
     const pipeline = new DeliveryPipeline({
       log,
       clock: deps.clock,
       logger,
       progress,
       destination,
-      ...(settings ? { processor: new BuiltInProcessor(settings) } : {}),
+      ...(settings ? { processor: new BuiltInProcessor(settings, deps.jq, lambda) } : {}),
       recordId: (offset) => recordId(stream.id, offset),
       sizeBytes: config.BufferingHints.SizeInMBs * MiB,
       intervalMs: config.BufferingHints.IntervalInSeconds * 1000,

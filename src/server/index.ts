@@ -14,7 +14,9 @@ import { dynamoDbErrorType } from '../dynamodb/errors.js';
 import { DYNAMODB_JSON_CONTENT_TYPE, DYNAMODB_TARGET_PREFIX, dynamoDbOperations } from '../dynamodb/operations/index.js';
 import { DynamoDb } from '../dynamodb/service.js';
 import { FIREHOSE_TARGET_PREFIX, firehoseOperations } from '../firehose/operations/index.js';
+import { createJqRunner } from '../delivery/jq.js';
 import { deliveryStarter } from '../firehose/delivery.js';
+import { loadLambdaFunctions } from '../firehose/lambda-functions.js';
 import { loadSchemaCatalog, SchemaCatalog } from '../delivery/formats/schema-catalog.js';
 import { Firehose } from '../firehose/service.js';
 import { ObjectWriter, objectWriterOptions } from '../s3/writer.js';
@@ -32,6 +34,7 @@ import {
   embeddedLogSettings,
   firehoseSettings,
   jetStreamSettings,
+  lambdaFunctionSettings,
   kinesisSettings,
   listenerSettings,
   masterKeySettings,
@@ -98,6 +101,9 @@ async function start(config: ServeConfig, hooks: ServerHooks): Promise<RunningSe
   // Record format conversion reads its tables from the schema file.
   const schemas = config.schemaFile ? await loadSchemaCatalog(config.schemaFile) : new SchemaCatalog([]);
   const httpEndpointCertificates = config.httpEndpointCa ? [readHttpEndpointCa(config.httpEndpointCa)] : undefined;
+  // The modules of --lambda-functions load now, so that a wrong path stops the start.
+  const lambdas = lambdaFunctionSettings(config);
+  const lambdaFunctions = await loadLambdaFunctions(lambdas.entries, lambdas);
   const jetStreamCluster = jetStreamSettings(config);
   const jetStream = jetStreamCluster ? await openJetStreamStorage(jetStreamCluster) : undefined;
   const catalog = jetStream?.catalog ?? new SqliteCatalog(path.join(config.dataDir, 'catalog.sqlite'));
@@ -180,6 +186,8 @@ async function start(config: ServeConfig, hooks: ServerHooks): Promise<RunningSe
     return objectSink;
   };
   const firehoseConfig = firehoseSettings(config);
+  // Started on first use: the jq binary when it is installed, jq-wasm in a worker otherwise.
+  const jq = createJqRunner();
   const firehose = new Firehose({
     settings: firehoseConfig,
     catalog,
@@ -194,6 +202,8 @@ async function start(config: ServeConfig, hooks: ServerHooks): Promise<RunningSe
       catalog,
       objects,
       schemas,
+      jq,
+      lambdaFunctions,
       ...(httpEndpointCertificates ? { httpEndpointCertificates } : {}),
       kinesis: { call: (name, input) => callKinesis(kinesis, name, input) },
     }),
@@ -239,6 +249,7 @@ async function start(config: ServeConfig, hooks: ServerHooks): Promise<RunningSe
   } catch (err) {
     await listener.close(0);
     await firehose.close();
+    await jq.close();
     await kinesis.close();
     await dynamodb.close();
     await jetStream?.close();
@@ -279,6 +290,7 @@ async function start(config: ServeConfig, hooks: ServerHooks): Promise<RunningSe
         readBudget?.close();
         await listener.close(5_000);
         await firehose.close();
+        await jq.close();
         objectWriter?.close();
         await s3?.close();
         await kinesis.close();

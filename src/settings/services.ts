@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { AuthSettings } from '../auth/index.js';
 import type { DynamoDbSettings } from '../dynamodb/service.js';
+import { parseLambdaFunctions, type LambdaFunctionEntry } from '../firehose/lambda-functions.js';
 import { defaultFirehoseSettings, type FirehoseSettings } from '../firehose/settings.js';
 import { parseOperationRates } from '../kinesis/limits/control-plane.js';
 import type { LimitSettings } from '../kinesis/limits/settings.js';
@@ -69,6 +70,11 @@ export function firehoseSettings(config: ServeConfig): FirehoseSettings {
     createDelayMs: config.createDeliveryStreamDelayMs,
     deliveryStreamLimit: config.deliveryStreamLimit,
   };
+}
+
+/** The functions Lambda processors invoke (--lambda-functions), and where ARNs without one point. */
+export function lambdaFunctionSettings(config: ServeConfig): { entries: LambdaFunctionEntry[]; region: string; accountId: string } {
+  return { entries: parseLambdaFunctions(config.lambdaFunctions), region: config.region, accountId: config.accountId };
 }
 
 export function dynamoDbSettings(config: ServeConfig): DynamoDbSettings {

@@ -1,3 +1,4 @@
+import { parseLambdaFunctions } from '../firehose/lambda-functions.js';
 import { parseOperationRates } from '../kinesis/limits/control-plane.js';
 import { checked, integer, matching, nonNegative, oneOf, text, type Parser } from './parsers.js';
 
@@ -453,6 +454,17 @@ export const serveSettings = {
     defaultText: "(Node's root certificates)",
     help: 'PEM file of certificates that HTTP endpoint destinations trust besides the root certificates (an endpoint with a private or self-signed certificate)',
     parse: text,
+  }),
+  lambdaFunctions: setting({
+    part: 'firehose',
+    flag: '--lambda-functions <list>',
+    env: 'TRIBUTARY_LAMBDA_FUNCTIONS',
+    default: '',
+    defaultText: '(none)',
+    help:
+      'the functions Lambda processors invoke, as `name-or-ARN=module-or-URL` pairs, comma-separated: an http(s) URL is POSTed the event JSON (like a function URL); ' +
+      'anything else is an ES module whose default export (or `handler`) is `async (event, context) => result`',
+    parse: checked(parseLambdaFunctions),
   }),
   credentials: setting({
     part: 'auth',

@@ -42,7 +42,7 @@ export class S3Destination implements BatchDestination {
     const named = this.o.objectKey(batch, now);
     if ('error' in named) {
       return {
-        failed: batch.records.map((record) => ({ record, errorCode: named.errorCode, errorMessage: named.error, errorOutputType: 'partition-key-failed', attemptsMade: 1 })),
+        failed: batch.records.map((record) => ({ record, errorCode: named.errorCode, errorMessage: named.error, errorOutputType: 'processing-failed', attemptsMade: 1 })),
       };
     }
     const { body, failed } = await this.o.encode(batch);

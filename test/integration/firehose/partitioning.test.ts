@@ -1,7 +1,8 @@
 /**
  * Dynamic partitioning by a jq query (MetadataExtraction): each record lands under its
- * partition's prefix, one object per partition; a record that is not JSON goes to the error
- * output prefix (spec: firehose.md §5.3, §7).
+ * partition's prefix, one object per partition; a record that is not JSON, or whose query fails,
+ * goes to the error output prefix as processing-failed, the others of its batch unharmed
+ * (spec: firehose.md §5.3, §7).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -46,11 +47,13 @@ describe('Firehose dynamic partitioning', () => {
     );
     const records = Array.from({ length: 30 }, (_, i) => ({ Data: Buffer.from(JSON.stringify({ customer: `c${i % 3}`, n: i })) }));
     records.push({ Data: Buffer.from('not json') });
+    records.push({ Data: Buffer.from('"a string has no .customer"') });
     await firehose.send(new PutRecordBatchCommand({ DeliveryStreamName: 'by-customer', Records: records }));
     clock.advance(60_000);
     const objects = await waitFor(async () => {
       const all = await readBucket(s3, 'parts');
-      return all.length >= 4 ? all : undefined;
+      const failed = all.filter((x) => x.key.startsWith('errors/')).reduce((n, x) => n + x.body.toString().trim().split('\n').length, 0);
+      return all.length >= 4 && failed >= 2 ? all : undefined;
     }, 'three partitions and one error object');
     const byPrefix = new Map<string, number[]>();
     for (const o of objects.filter((x) => x.key.startsWith('customer='))) {
@@ -62,10 +65,17 @@ describe('Firehose dynamic partitioning', () => {
     assert.deepEqual([...byPrefix.keys()].sort(), ['customer=c0/year=2026/', 'customer=c1/year=2026/', 'customer=c2/year=2026/']);
     assert.deepEqual([...byPrefix.values()].flat().sort((a, b) => a - b), Array.from({ length: 30 }, (_, i) => i));
     const errors = objects.filter((x) => x.key.startsWith('errors/'));
-    assert.equal(errors.length, 1);
-    assert.match(errors[0]!.key, /^errors\/partition-key-failed\//);
-    const failure = JSON.parse(errors[0]!.body.toString().trim()) as { rawData: string; errorCode: string };
-    assert.equal(Buffer.from(failure.rawData, 'base64').toString(), 'not json');
-    assert.equal(failure.errorCode, 'DynamicPartitioning.MetadataExtractionFailed');
+    assert.ok(errors.length >= 1);
+    for (const e of errors) assert.match(e.key, /^errors\/processing-failed\//);
+    const failures = errors
+      .flatMap((e) => e.body.toString().trim().split('\n'))
+      .map((l) => JSON.parse(l) as { rawData: string; errorCode: string; errorMessage: string });
+    assert.deepEqual(
+      failures.map((f) => Buffer.from(f.rawData, 'base64').toString()).sort(),
+      ['"a string has no .customer"', 'not json'],
+    );
+    for (const f of failures) assert.equal(f.errorCode, 'DynamicPartitioning.MetadataExtractionFailed');
+    assert.match(failures.find((f) => Buffer.from(f.rawData, 'base64').toString() === 'not json')!.errorMessage, /Non JSON record provided/);
+    assert.match(failures.find((f) => Buffer.from(f.rawData, 'base64').toString() !== 'not json')!.errorMessage, /Cannot index string/);
   });
 });
