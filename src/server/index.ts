@@ -16,6 +16,7 @@ import { DynamoDb } from '../dynamodb/service.js';
 import { FIREHOSE_TARGET_PREFIX, firehoseOperations } from '../firehose/operations/index.js';
 import { deliveryStarter } from '../firehose/delivery.js';
 import { loadSchemaCatalog, SchemaCatalog } from '../delivery/formats/schema-catalog.js';
+import { parseRedshiftHosts } from '../delivery/destinations/redshift-copy.js';
 import { Firehose } from '../firehose/service.js';
 import { ObjectWriter, objectWriterOptions } from '../s3/writer.js';
 import { createEmbeddedLogStore } from '../storage/embedded/index.js';
@@ -188,6 +189,7 @@ async function start(config: ServeConfig, hooks: ServerHooks): Promise<RunningSe
       objects,
       schemas,
       ...(httpEndpointCertificates ? { httpEndpointCertificates } : {}),
+      redshiftHosts: parseRedshiftHosts(config.redshiftHosts),
       kinesis: { call: (name, input) => callKinesis(kinesis, name, input) },
     }),
   });

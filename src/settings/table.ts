@@ -1,3 +1,4 @@
+import { parseRedshiftHosts } from '../delivery/destinations/redshift-copy.js';
 import { parseOperationRates } from '../kinesis/limits/control-plane.js';
 import { checked, integer, matching, nonNegative, oneOf, text, type Parser } from './parsers.js';
 
@@ -445,6 +446,16 @@ export const serveSettings = {
     defaultText: "(Node's root certificates)",
     help: 'PEM file of certificates that HTTP endpoint destinations trust besides the root certificates (an endpoint with a private or self-signed certificate)',
     parse: text,
+  }),
+  redshiftHosts: setting({
+    part: 'firehose',
+    flag: '--redshift-hosts <list>',
+    env: 'TRIBUTARY_REDSHIFT_HOSTS',
+    default: '',
+    defaultText: '(the JDBC URL as is)',
+    help:
+      '`redshift-host=postgres-host[:port]` pairs, comma-separated: the PostgreSQL server a Redshift destination whose ClusterJDBCURL names that host (or cluster, its first label) loads into; other URLs connect to their host, port and database',
+    parse: checked(parseRedshiftHosts),
   }),
   credentials: setting({
     part: 'auth',
