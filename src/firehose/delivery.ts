@@ -19,9 +19,10 @@ import { SchemaCatalog } from '../delivery/formats/schema-catalog.js';
 import type { FailedRecord } from '../delivery/records.js';
 import type { Catalog } from '../storage/catalog.js';
 import type { Clock } from '../util/clock.js';
+import { DeliveryStreamCatalog } from './catalog.js';
 import { KinesisSourceReader, type KinesisOperations } from './kinesis-source.js';
 import type { Config, DeliveryStreamMeta } from './model.js';
-import { recordId, type DeliveryStarter } from './service.js';
+import { recordId, type DeliveryProgressStore, type DeliveryStarter } from './service.js';
 
 const MiB = 1024 * 1024;
 const DEFAULT_PREFIX: CompiledPrefix = { parts: [], hasTimestamp: false, hasExpressions: false };
@@ -54,7 +55,7 @@ export function deliveryStarter(deps: DeliveryDeps): DeliveryStarter {
         : kind === 'HttpEndpoint'
           ? httpDestination(stream, deps, logger)
           : kind === 'Redshift'
-            ? redshiftDestination(stream, deps, logger)
+            ? redshiftDestination(stream, deps, logger, progress)
             : undefined;
     if (!destination) {
       logger.warn({ destination: stream.destination.kind }, 'records of this destination type are kept but not delivered');
@@ -252,7 +253,7 @@ function httpDestination(stream: DeliveryStreamMeta, deps: DeliveryDeps, logger:
  * (a refused COPY option, a table name that is not one) fails every COPY, so its batches end under
  * errors/manifests, as a COPY Redshift refuses does.
  */
-function redshiftDestination(stream: DeliveryStreamMeta, deps: DeliveryDeps, logger: Logger): RedshiftDestination | undefined {
+function redshiftDestination(stream: DeliveryStreamMeta, deps: DeliveryDeps, logger: Logger, progress: DeliveryProgressStore): RedshiftDestination | undefined {
   const config = stream.destination.config;
   const s3 = config.S3Configuration;
   const errors = s3Destination(stream, s3, deps, logger);
@@ -269,6 +270,7 @@ function redshiftDestination(stream: DeliveryStreamMeta, deps: DeliveryDeps, log
     return 'error' in evaluated ? name : evaluated.prefix + name;
   };
   const prefix: string = s3.Prefix ?? '';
+  const journal = new DeliveryStreamCatalog(deps.catalog);
   const copy = config.CopyCommand;
   const translation = translateCopyOptions(copy.CopyOptions, format === 'GZIP');
   for (const warning of translation.warnings) logger.warn({ copyOptions: copy.CopyOptions }, warning);
@@ -287,7 +289,7 @@ function redshiftDestination(stream: DeliveryStreamMeta, deps: DeliveryDeps, log
   let loader: TableLoader;
   if (problem !== undefined || !translation.ok || table === undefined || columns === undefined || 'error' in jdbc) {
     logger.error({ problem }, 'the COPY command cannot run: every batch goes to errors/manifests after the retry duration');
-    loader = { load: () => Promise.reject(new Error(problem)), close: async () => {} };
+    loader = { identity: '', load: () => Promise.reject(new Error(problem)), status: () => Promise.reject(new Error(problem)), close: async () => {} };
   } else {
     const target = resolveTarget(jdbc, deps.redshiftHosts ?? new Map());
     if (config.SecretsManagerConfiguration?.Enabled === true) {
@@ -312,6 +314,11 @@ function redshiftDestination(stream: DeliveryStreamMeta, deps: DeliveryDeps, log
       writeFailures: (failed, now) => errors.deliverFailures(failed, now),
     },
     loader,
+    journal: {
+      read: () => journal.redshiftLoads(stream.id),
+      write: (entries) => journal.saveRedshiftLoads(stream.id, entries),
+      deliveredOffset: () => progress.load(),
+    },
     retryForMs: (config.RetryOptions?.DurationInSeconds ?? 3600) * 1000,
     backup,
     logger,

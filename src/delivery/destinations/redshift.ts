@@ -12,8 +12,13 @@
  * under `<prefix>errors/manifests/yyyy/MM/dd/HH/` and delivery moves on. Records that arrive
  * while a batch is being retried join it as one more object of its manifest.
  *
- * Delivery is at least once, as AWS documents for every destination: a crash after the COPY
- * committed and before the stream's progress was saved loads the batch again.
+ * Delivery is at least once, as AWS documents for every destination (Redshift included). Loads
+ * are kept from repeating where that is cheap: before a COPY's transaction commits, its
+ * transaction id and the offsets of its records are written to a journal (the catalog). After a
+ * restart, or a COMMIT whose answer was lost, the journal's transactions are looked up with
+ * `txid_status()`; records of a committed one are not loaded again, so a crash between the COMMIT
+ * and the saving of the stream's progress does not duplicate rows. Entries below the saved
+ * progress are dropped from the journal.
  */
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -45,8 +50,30 @@ export interface IntermediateStore {
 
 /** What loads a manifest's objects: all of them in one transaction, or none. */
 export interface TableLoader {
-  load(objects: readonly Buffer[]): Promise<{ rows: number }>;
+  /** The database loaded into (`host:port/database`): journal entries of another one are not looked up there. */
+  readonly identity: string;
+  /** Loads the objects; `beforeCommit` is given the transaction's id and must resolve before it commits. */
+  load(objects: readonly Buffer[], beforeCommit?: (xid: string) => Promise<void>): Promise<{ rows: number }>;
+  /** The outcome of earlier transactions: `committed`, `aborted`, `in progress`, or null when too old to tell. */
+  status(xids: readonly string[]): Promise<Map<string, string | null>>;
   close(): Promise<void>;
+}
+
+/** A load whose transaction was about to commit: its id and the offsets of its first and last record. */
+export interface JournalEntry {
+  /** The loader's identity. */
+  target: string;
+  xid: string;
+  first: number;
+  last: number;
+}
+
+/** Where the journal of loads is kept (the catalog), and the stream's saved progress. */
+export interface LoadJournal {
+  read(): Promise<JournalEntry[]>;
+  write(entries: readonly JournalEntry[]): Promise<void>;
+  /** Records below this offset will not be delivered again. */
+  deliveredOffset(): Promise<number>;
 }
 
 export interface RedshiftDestinationOptions {
@@ -56,6 +83,8 @@ export interface RedshiftDestinationOptions {
   retryForMs: number;
   /** S3BackupMode Enabled: the source records also go here. */
   backup?: BatchDestination | undefined;
+  /** Without it, a load repeated after a crash duplicates its rows (at least once). */
+  journal?: LoadJournal | undefined;
   logger?: Pick<Logger, 'info' | 'warn' | 'error'>;
 }
 
@@ -74,17 +103,67 @@ export class RedshiftDestination implements BatchDestination {
   readonly retryForMs: number;
   /** Batches written to S3 but not loaded yet, by their first record's id. */
   private readonly pending = new Map<string, PendingLoad>();
+  /** Journal entries known committed, and those whose outcome is to be looked up (read at the first delivery). */
+  private committed: JournalEntry[] = [];
+  private unsettled: JournalEntry[] | undefined;
 
   constructor(private readonly o: RedshiftDestinationOptions) {
     this.retryForMs = o.retryForMs;
   }
 
   async deliver(batch: DeliveryBatch, now: number): Promise<{ failed: FailedRecord[] }> {
-    const load = await this.prepare(batch, now);
-    const { rows } = await this.o.loader.load(load.objects.map((o) => o.body));
-    this.pending.delete(batch.records[0]!.id);
+    const key = batch.records[0]!.id;
+    if (this.o.journal) await this.settle();
+    const fresh = batch.records.filter((r) => !this.committed.some((e) => r.offset >= e.first && r.offset <= e.last));
+    if (fresh.length === 0) {
+      this.pending.delete(key);
+      this.o.logger?.info({ records: batch.records.length }, 'these records were loaded before a restart: not loaded again');
+      return { failed: [] };
+    }
+    const toLoad = fresh.length === batch.records.length ? batch : { ...batch, records: fresh, bytes: fresh.reduce((n, r) => n + r.data.length, 0) };
+    const load = await this.prepare(toLoad, now, true, key);
+    const entry: JournalEntry = { target: this.o.loader.identity, xid: '', first: fresh[0]!.offset, last: fresh[fresh.length - 1]!.offset };
+    const journal = this.o.journal;
+    const beforeCommit = journal
+      ? async (xid: string) => {
+          entry.xid = xid;
+          await this.writeJournal(journal, [...this.committed, ...(this.unsettled ?? []), entry]);
+        }
+      : undefined;
+    let rows: number;
+    try {
+      ({ rows } = await this.o.loader.load(load.objects.map((o) => o.body), beforeCommit));
+    } catch (err) {
+      // A COMMIT whose answer was lost may have committed: its outcome is looked up before the next load.
+      if (entry.xid !== '') (this.unsettled ??= []).push(entry);
+      throw err;
+    }
+    if (entry.xid !== '') this.committed.push(entry);
+    this.pending.delete(key);
     this.o.logger?.info({ manifest: load.manifest?.url, objects: load.objects.length, rows }, 'COPY committed');
     return { failed: [] };
+  }
+
+  /** Reads the journal (once), looks up the outcome of loads not known, and keeps the committed ones. */
+  private async settle(): Promise<void> {
+    // Entries of another database (the destination was changed) cannot be looked up: they are dropped.
+    this.unsettled ??= (await this.o.journal!.read()).filter((e) => e.target === this.o.loader.identity);
+    if (this.unsettled.length === 0) return;
+    const status = await this.o.loader.status(this.unsettled.map((e) => e.xid));
+    const still: JournalEntry[] = [];
+    for (const entry of this.unsettled) {
+      const s = status.get(entry.xid);
+      if (s === 'committed') this.committed.push(entry);
+      else if (s === 'in progress') still.push(entry);
+    }
+    this.unsettled = still;
+    if (still.length > 0) throw new Error(`an earlier COPY (transaction ${still[0]!.xid}) is still in progress`);
+  }
+
+  private async writeJournal(journal: LoadJournal, entries: JournalEntry[]): Promise<void> {
+    const delivered = await journal.deliveredOffset();
+    this.committed = this.committed.filter((e) => e.last >= delivered);
+    await journal.write(entries.filter((e) => e.last >= delivered));
   }
 
   async deliverFailures(failed: FailedRecord[], now: number): Promise<void> {
@@ -112,8 +191,12 @@ export class RedshiftDestination implements BatchDestination {
   }
 
   /** Writes the batch's records not yet in an object, and its manifest when the objects changed. */
-  private async prepare(batch: DeliveryBatch, now: number, writeManifest = true): Promise<PendingLoad & { manifest: NonNullable<PendingLoad['manifest']> }> {
-    const key = batch.records[0]!.id;
+  private async prepare(
+    batch: DeliveryBatch,
+    now: number,
+    writeManifest = true,
+    key = batch.records[0]!.id,
+  ): Promise<PendingLoad & { manifest: NonNullable<PendingLoad['manifest']> }> {
     let load = this.pending.get(key);
     if (!load) {
       if (this.pending.size >= MAX_PENDING) this.pending.delete(this.pending.keys().next().value!);
@@ -165,12 +248,55 @@ export interface PostgresLoaderOptions {
 
 /** Loads objects into PostgreSQL with COPY … FROM STDIN, one connection and one transaction per manifest. */
 export class PostgresLoader implements TableLoader {
+  readonly identity: string;
   private readonly active = new Set<pg.Client>();
   private closed = false;
 
-  constructor(private readonly o: PostgresLoaderOptions) {}
+  constructor(private readonly o: PostgresLoaderOptions) {
+    this.identity = `${o.target.host}:${o.target.port}/${o.target.database}`;
+  }
 
-  async load(objects: readonly Buffer[]): Promise<{ rows: number }> {
+  async load(objects: readonly Buffer[], beforeCommit?: (xid: string) => Promise<void>): Promise<{ rows: number }> {
+    return this.session(async (client) => {
+      let rows = 0;
+      try {
+        await client.query('BEGIN');
+        const columns = this.o.plan.format === 'json' ? await this.jsonColumns(client) : this.o.columns;
+        const statement = copyStatement(this.o.table, columns, this.o.plan);
+        const names = columns.map(unquote);
+        for (const object of objects) {
+          const data = this.o.plan.gzip ? await gunzip(object) : object;
+          const payload = this.o.plan.format === 'json' ? jsonRows(data, names, this.o.plan.ignoreCase) : withoutHeader(data, this.o.plan.ignoreHeader);
+          const copy = client.query(copyFrom(statement));
+          await pipeline(Readable.from([payload]), copy);
+          rows += copy.rowCount;
+        }
+        if (beforeCommit) {
+          const { rows: xid } = await client.query<{ xid: string }>('SELECT txid_current()::text AS xid');
+          await beforeCommit(xid[0]!.xid);
+        }
+        await client.query('COMMIT');
+        return { rows };
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw err;
+      }
+    });
+  }
+
+  async status(xids: readonly string[]): Promise<Map<string, string | null>> {
+    return this.session(async (client) => {
+      const out = new Map<string, string | null>();
+      for (const xid of xids) {
+        const { rows } = await client.query<{ status: string | null }>('SELECT txid_status($1::bigint) AS status', [xid]);
+        out.set(xid, rows[0]?.status ?? null);
+      }
+      return out;
+    });
+  }
+
+  /** Runs `work` on a new connection, closed after. */
+  private async session<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
     if (this.closed) throw new Error('the loader is closed');
     const client = new pg.Client({
       host: this.o.target.host,
@@ -184,25 +310,9 @@ export class PostgresLoader implements TableLoader {
     // A connection lost between queries is reported by the next query; this keeps it from being unhandled.
     client.on('error', () => {});
     this.active.add(client);
-    let rows = 0;
     try {
       await client.connect();
-      await client.query('BEGIN');
-      const columns = this.o.plan.format === 'json' ? await this.jsonColumns(client) : this.o.columns;
-      const statement = copyStatement(this.o.table, this.o.plan.format === 'json' ? columns : this.o.columns, this.o.plan);
-      const names = columns.map(unquote);
-      for (const object of objects) {
-        const data = this.o.plan.gzip ? await gunzip(object) : object;
-        const payload = this.o.plan.format === 'json' ? jsonRows(data, names, this.o.plan.ignoreCase) : withoutHeader(data, this.o.plan.ignoreHeader);
-        const copy = client.query(copyFrom(statement));
-        await pipeline(Readable.from([payload]), copy);
-        rows += copy.rowCount;
-      }
-      await client.query('COMMIT');
-      return { rows };
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw err;
+      return await work(client);
     } finally {
       this.active.delete(client);
       await client.end().catch(() => {});
