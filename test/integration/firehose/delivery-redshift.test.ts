@@ -6,6 +6,7 @@
  * "Handle data delivery failures" for Amazon Redshift).
  */
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -16,7 +17,9 @@ import {
   type FirehoseClient,
   type RedshiftDestinationConfiguration,
 } from '@aws-sdk/client-firehose';
+import { SqliteCatalog } from '../../../src/storage/embedded/catalog.js';
 import { ManualClock } from '../../../src/util/clock.js';
+import { removeDir, tempDir } from '../../helpers/server.js';
 import { postgresMissing, startPostgres, type PostgresCluster } from '../../helpers/postgres.js';
 import { ROLE, readBucket, startFirehoseServer, waitFor, type FirehoseTestServer } from './helpers.js';
 
@@ -227,5 +230,54 @@ describe('Firehose delivery to Redshift, loaded into PostgreSQL', { skip: missin
     await create('unreachable', { ClusterJDBCURL: 'jdbc:redshift://downcluster.abc123xyz789.us-east-1.redshift.amazonaws.com:5439/analytics', RetryOptions: { DurationInSeconds: 60 } });
     const { manifest, errorManifest } = await failedManifest('unreachable', [Buffer.from('{"id":8000,"username":"u"}')], 60);
     assert.deepEqual(errorManifest, manifest);
+  });
+
+  it('after a restart that lost the saved progress, does not load again the rows a committed COPY loaded', async () => {
+    await pg.query('CREATE TABLE restarted (id integer)');
+    const dataDir = tempDir('tributary-redshift-restart-');
+    const restartClock = new ManualClock(START);
+    const hosts = { redshiftHosts: `examplecluster=127.0.0.1:${pg.port}` };
+    const config: RedshiftDestinationConfiguration = {
+      RoleARN: ROLE,
+      ClusterJDBCURL: JDBC,
+      Username: 'firehose',
+      Password: 'firehose-secret',
+      CopyCommand: { DataTableName: 'restarted', CopyOptions: "JSON 'auto'" },
+      S3Configuration: { RoleARN: ROLE, BucketARN: 'arn:aws:s3:::restarted-intermediate', BufferingHints: { SizeInMBs: 5, IntervalInSeconds: 60 } },
+    };
+    const count = async () => (await pg.query('SELECT count(*)::int AS n, count(DISTINCT id)::int AS ids FROM restarted')).rows[0] as { n: number; ids: number };
+    try {
+      let srv = await startFirehoseServer(hosts, { clock: restartClock, dataDir });
+      let client = srv.firehose();
+      await client.send(new CreateDeliveryStreamCommand({ DeliveryStreamName: 'restarted', RedshiftDestinationConfiguration: config }));
+      await waitFor(async () => {
+        const d = await client.send(new DescribeDeliveryStreamCommand({ DeliveryStreamName: 'restarted' }));
+        return d.DeliveryStreamDescription?.DeliveryStreamStatus === 'ACTIVE' ? true : undefined;
+      }, 'restarted to become ACTIVE');
+      await putAll(client, 'restarted', Array.from({ length: 100 }, (_, i) => Buffer.from(`{"id":${i}}`)));
+      restartClock.advance(60_000);
+      await waitFor(async () => ((await count()).n >= 100 ? true : undefined), 'the first COPY');
+      await srv.destroy();
+
+      // The state a crash between the COMMIT and the saving of the progress leaves: the rows are
+      // in the table, the load in the journal, the progress where it was before the batch.
+      const catalog = new SqliteCatalog(path.join(dataDir, 'catalog.sqlite'));
+      const [stream] = JSON.parse((await catalog.getSetting('firehose/delivery-streams'))!) as { id: string }[];
+      assert.deepEqual(JSON.parse((await catalog.getSetting(`firehose/progress/${stream!.id}`))!), { deliveredOffset: 100 });
+      const journal = JSON.parse((await catalog.getSetting(`firehose/redshift-loads/${stream!.id}`))!) as { first: number; last: number }[];
+      assert.deepEqual(journal.map((e) => [e.first, e.last]), [[0, 99]]);
+      await catalog.putSetting(`firehose/progress/${stream!.id}`, JSON.stringify({ deliveredOffset: 0 }));
+      await catalog.close();
+
+      srv = await startFirehoseServer(hosts, { clock: restartClock, dataDir });
+      client = srv.firehose();
+      await putAll(client, 'restarted', Array.from({ length: 50 }, (_, i) => Buffer.from(`{"id":${100 + i}}`)));
+      restartClock.advance(60_000);
+      await waitFor(async () => ((await count()).n >= 150 ? true : undefined), 'the COPY after the restart');
+      assert.deepEqual(await count(), { n: 150, ids: 150 }, 'every record once: the 100 loaded before are not loaded again');
+      await srv.destroy();
+    } finally {
+      removeDir(dataDir);
+    }
   });
 });
