@@ -394,6 +394,24 @@ export function withoutHeader(data: Buffer, lines: number): Buffer {
 
 /** The JSON objects of an object's data: concatenated, whitespace between them or not. */
 export function splitJsonObjects(text: string): unknown[] {
+  // Most data is one object a line: parsed line by line, unless a line is not exactly one object.
+  const parsed: unknown[] = [];
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      return scanJsonObjects(text);
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return scanJsonObjects(text);
+    parsed.push(value);
+  }
+  return parsed;
+}
+
+/** The objects of concatenated JSON, found by their braces. */
+function scanJsonObjects(text: string): unknown[] {
   const out: unknown[] = [];
   let depth = 0;
   let start = -1;

@@ -179,6 +179,10 @@ describe("JSON 'auto' rows", () => {
   it('splits concatenated objects, with whitespace between them or none', () => {
     assert.deepEqual(splitJsonObjects('{"a":1}{"a":2}\n{"a":"}{"}  {"b":[1,{"c":"\\""}]}'), [{ a: 1 }, { a: 2 }, { a: '}{' }, { b: [1, { c: '"' }] }]);
     assert.deepEqual(splitJsonObjects(''), []);
+    assert.deepEqual(splitJsonObjects('{"a":1}\n\n{"a":"x\\ny"}\r\n'), [{ a: 1 }, { a: 'x\ny' }], 'one object a line');
+    assert.deepEqual(splitJsonObjects('{"a":\n 1,\n "b": {"c": 2}\n}\n{"a":2}'), [{ a: 1, b: { c: 2 } }, { a: 2 }], 'an object over several lines');
+    assert.throws(() => splitJsonObjects('{"a":1}\n[1]\n'), /JSON array at the top level/);
+    assert.throws(() => splitJsonObjects('{"a":1}\n"text"\n'), /outside an object/);
     assert.throws(() => splitJsonObjects('{"a":1} 42'), /outside an object/);
     assert.throws(() => splitJsonObjects('[{"a":1}]'), /JSON array at the top level/);
     assert.throws(() => splitJsonObjects('{"a":1'), /ends inside a JSON object/);
