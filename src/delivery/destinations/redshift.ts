@@ -112,16 +112,16 @@ export class RedshiftDestination implements BatchDestination {
   }
 
   async deliver(batch: DeliveryBatch, now: number): Promise<{ failed: FailedRecord[] }> {
-    const key = batch.records[0]!.id;
     if (this.o.journal) await this.settle();
-    const fresh = batch.records.filter((r) => !this.committed.some((e) => r.offset >= e.first && r.offset <= e.last));
+    const fresh = this.notLoaded(batch.records);
     if (fresh.length === 0) {
-      this.pending.delete(key);
       this.o.logger?.info({ records: batch.records.length }, 'these records were loaded before a restart: not loaded again');
       return { failed: [] };
     }
     const toLoad = fresh.length === batch.records.length ? batch : { ...batch, records: fresh, bytes: fresh.reduce((n, r) => n + r.data.length, 0) };
-    const load = await this.prepare(toLoad, now, true, key);
+    // Pending loads are known by their first record to load (the same in every attempt at the batch).
+    const key = fresh[0]!.id;
+    const load = await this.prepare(toLoad, now);
     const entry: JournalEntry = { target: this.o.loader.identity, xid: '', first: fresh[0]!.offset, last: fresh[fresh.length - 1]!.offset };
     const journal = this.o.journal;
     const beforeCommit = journal
@@ -142,6 +142,14 @@ export class RedshiftDestination implements BatchDestination {
     this.pending.delete(key);
     this.o.logger?.info({ manifest: load.manifest?.url, objects: load.objects.length, rows }, 'COPY committed');
     return { failed: [] };
+  }
+
+  /** The records no committed load of the journal holds (offsets only grow: usually all of them, found without a search). */
+  private notLoaded(records: DeliveryRecord[]): DeliveryRecord[] {
+    let highest = -1;
+    for (const e of this.committed) highest = Math.max(highest, e.last);
+    if (records.length === 0 || records[0]!.offset > highest) return records;
+    return records.filter((r) => !this.committed.some((e) => r.offset >= e.first && r.offset <= e.last));
   }
 
   /** Reads the journal (once), looks up the outcome of loads not known, and keeps the committed ones. */
@@ -173,7 +181,7 @@ export class RedshiftDestination implements BatchDestination {
     if (skipped.length === 0) return;
     // A batch given up: its manifest (objects written first if they were not) goes to errors/manifests.
     const records = skipped.map((f) => f.record);
-    const batch: DeliveryBatch = { records, bytes: records.reduce((n, r) => n + r.data.length, 0), oldestArrival: Math.min(...records.map((r) => r.arrival)) };
+    const batch: DeliveryBatch = { records, bytes: records.reduce((n, r) => n + r.data.length, 0), oldestArrival: records.reduce((min, r) => Math.min(min, r.arrival), Infinity) };
     const load = await this.prepare(batch, now, false);
     const url = await this.o.store.writeManifest('errors/manifests', load.manifest!.body, load.oldestArrival, now);
     this.pending.delete(records[0]!.id);
@@ -183,7 +191,7 @@ export class RedshiftDestination implements BatchDestination {
   failuresAfterRetries(batch: DeliveryBatch, error: unknown, attemptsMade: number): FailedRecord[] {
     const errorMessage = error instanceof Error ? error.message : String(error);
     const errorCode = redshiftErrorCode(error);
-    return batch.records.map((record) => ({ record, errorCode, errorMessage, errorOutputType: REDSHIFT_SKIPPED, attemptsMade }));
+    return this.notLoaded(batch.records).map((record) => ({ record, errorCode, errorMessage, errorOutputType: REDSHIFT_SKIPPED, attemptsMade }));
   }
 
   async close(): Promise<void> {
@@ -191,12 +199,8 @@ export class RedshiftDestination implements BatchDestination {
   }
 
   /** Writes the batch's records not yet in an object, and its manifest when the objects changed. */
-  private async prepare(
-    batch: DeliveryBatch,
-    now: number,
-    writeManifest = true,
-    key = batch.records[0]!.id,
-  ): Promise<PendingLoad & { manifest: NonNullable<PendingLoad['manifest']> }> {
+  private async prepare(batch: DeliveryBatch, now: number, writeManifest = true): Promise<PendingLoad & { manifest: NonNullable<PendingLoad['manifest']> }> {
+    const key = batch.records[0]!.id;
     let load = this.pending.get(key);
     if (!load) {
       if (this.pending.size >= MAX_PENDING) this.pending.delete(this.pending.keys().next().value!);

@@ -169,6 +169,24 @@ describe('Redshift destination with PostgreSQL', { skip: missing }, () => {
     assert.deepEqual(rows, Array.from({ length: 11 }, (_, i) => ({ id: 100 + i, n: 1 })));
   });
 
+  it('gives up only the records not loaded before a restart when the COPY after it fails', async () => {
+    await pg.query('CREATE TABLE partial (id integer)');
+    const journal = memoryJournal();
+    const first = [record(0, '{"id":0}'), record(1, '{"id":1}')];
+    await new RedshiftDestination({ store: memoryStore(), loader: loader('partial', "JSON 'auto'"), retryForMs: 0, journal }).deliver(batchOf(first), 1000);
+    const store = memoryStore();
+    const afterRestart = new RedshiftDestination({ store, loader: loader('partial_gone', "JSON 'auto'"), retryForMs: 0, journal });
+    const batch = batchOf([...first, record(2, '{"id":2}')]);
+    const error = await afterRestart.deliver(batch, 2000).catch((err: Error) => err);
+    assert.match(String(error), /relation "partial_gone" does not exist/);
+    const failed = afterRestart.failuresAfterRetries(batch, error, 1);
+    assert.deepEqual(failed.map((f) => f.record.offset), [2]);
+    await afterRestart.deliverFailures(failed, 3000);
+    assert.deepEqual([...store.objects.values()].map(String), ['{"id":2}'], 'one object, of the record not loaded');
+    assert.deepEqual(store.manifests.map((m) => m.kind), ['manifests', 'errors/manifests']);
+    assert.deepEqual(JSON.parse(store.manifests[1]!.body.toString()), { entries: [{ url: 's3://bucket/object-1', mandatory: true }] });
+  });
+
   it('loads records whose journal entry belongs to a transaction that rolled back, or to another database', async () => {
     await pg.query('CREATE TABLE redo (id integer)');
     await pg.query('BEGIN');
