@@ -14,6 +14,7 @@ import {
   CreateDeliveryStreamCommand,
   DescribeDeliveryStreamCommand,
   PutRecordBatchCommand,
+  UpdateDestinationCommand,
   type FirehoseClient,
   type RedshiftDestinationConfiguration,
 } from '@aws-sdk/client-firehose';
@@ -21,7 +22,7 @@ import { SqliteCatalog } from '../../../src/storage/embedded/catalog.js';
 import { ManualClock } from '../../../src/util/clock.js';
 import { removeDir, tempDir } from '../../helpers/server.js';
 import { postgresMissing, startPostgres, type PostgresCluster } from '../../helpers/postgres.js';
-import { ROLE, readBucket, startFirehoseServer, waitFor, type FirehoseTestServer } from './helpers.js';
+import { ROLE, readBucket, rejection, startFirehoseServer, waitFor, type FirehoseTestServer } from './helpers.js';
 
 const START = Date.UTC(2026, 2, 1, 10, 15, 0);
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
@@ -113,6 +114,38 @@ describe('Firehose delivery to Redshift, loaded into PostgreSQL', { skip: missin
       CloudWatchLoggingOptions: { Enabled: false },
     });
     assert.ok(!JSON.stringify(d).includes('firehose-secret'), 'the password is never returned');
+
+    // An update of the same type merges: members not given keep their values.
+    await firehose.send(
+      new UpdateDestinationCommand({
+        DeliveryStreamName: 'described',
+        CurrentDeliveryStreamVersionId: '1',
+        DestinationId: 'destinationId-000000000001',
+        RedshiftDestinationUpdate: { Password: 'another-secret', CopyCommand: { DataTableName: 'clicks', CopyOptions: 'CSV' }, S3Update: { Prefix: 'other/' }, RetryOptions: { DurationInSeconds: 0 } },
+      }),
+    );
+    const updated = (await firehose.send(new DescribeDeliveryStreamCommand({ DeliveryStreamName: 'described' }))).DeliveryStreamDescription!;
+    assert.equal(updated.VersionId, '2');
+    const r = updated.Destinations![0]!.RedshiftDestinationDescription!;
+    assert.deepEqual(r.CopyCommand, { DataTableName: 'clicks', CopyOptions: 'CSV' });
+    assert.deepEqual(r.RetryOptions, { DurationInSeconds: 0 });
+    assert.equal(r.S3DestinationDescription!.Prefix, 'other/');
+    assert.equal(r.S3DestinationDescription!.BucketARN, 'arn:aws:s3:::described-intermediate');
+    assert.equal(r.Username, 'firehose');
+    assert.ok(!JSON.stringify(updated).includes('another-secret'), 'the password is never returned');
+  });
+
+  it('refuses intermediate objects COPY cannot read and prefixes with expressions, as AWS does', async () => {
+    for (const [what, s3] of [
+      ['ZIP', { CompressionFormat: 'ZIP' }],
+      ['Snappy', { CompressionFormat: 'Snappy' }],
+      ['HADOOP_SNAPPY', { CompressionFormat: 'HADOOP_SNAPPY' }],
+      ['an expression', { Prefix: 'p/!{timestamp:yyyy}/' }],
+    ] as const) {
+      const err = await rejection(() => create(`refused-${what.replace(/\W/g, '')}`, { S3Configuration: { RoleARN: ROLE, BucketARN: 'arn:aws:s3:::refused', ...s3 } }));
+      assert.equal(err.name, 'InvalidArgumentException', what);
+      assert.equal(err.$metadata?.httpStatusCode, 400, what);
+    }
   });
 
   it("loads 1,000 records with JSON 'auto' once each, after an intermediate object and a manifest in S3", async () => {
