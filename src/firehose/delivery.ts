@@ -1,6 +1,7 @@
 /**
  * From a delivery stream's configuration to its running delivery: the pipeline over its log, the
- * destination (Extended S3, or an HTTP endpoint with its S3 backup), its processors, and for a
+ * destination (Extended S3, an HTTP endpoint with its S3 backup, or Redshift loaded into
+ * PostgreSQL through its intermediate bucket), its processors, and for a
  * Kinesis source the reader that feeds the log. Destinations Tributary does not deliver to are
  * described but not run; the log keeps their records.
  */
