@@ -6,7 +6,7 @@
  *
  * Without PostgreSQL the helper says so; under CI=true that is a failure, never a skip.
  */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { chownSync, existsSync, readdirSync, realpathSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -98,6 +98,18 @@ export async function startPostgres(options: { user?: string; password?: string;
   await admin.end();
   const client = new pg.Client({ host: '127.0.0.1', port, user, password, database });
   await client.connect();
+  // A test process that ends without stop() (a failure in a hook, process.exit) leaves no server behind.
+  const stopAtExit = () => {
+    const args = ['-D', data, '-m', 'immediate', '-w', 'stop'];
+    try {
+      if (asRoot) execFileSync('runuser', ['-u', 'postgres', '--', path.join(bin, 'pg_ctl'), ...args], { stdio: 'ignore' });
+      else execFileSync(path.join(bin, 'pg_ctl'), args, { stdio: 'ignore' });
+    } catch {
+      // Already stopped.
+    }
+    removeDir(dir);
+  };
+  process.once('exit', stopAtExit);
   return {
     host: '127.0.0.1',
     port,
@@ -106,6 +118,7 @@ export async function startPostgres(options: { user?: string; password?: string;
     database,
     query: (sql, values) => client.query(sql, values),
     async stop() {
+      process.removeListener('exit', stopAtExit);
       await client.end().catch(() => {});
       try {
         await exec('pg_ctl', ['-D', data, '-m', 'fast', '-w', '-t', '60', 'stop']);
