@@ -9,10 +9,20 @@ import type { DeliveryStreamMeta } from './model.js';
 
 const STREAMS = 'firehose/delivery-streams';
 const progressKey = (id: string) => `firehose/progress/${id}`;
+const redshiftLoadsKey = (id: string) => `firehose/redshift-loads/${id}`;
 
 export interface DeliveryProgress {
   /** Every accepted record below this offset has been delivered (or written to the error output). */
   deliveredOffset: number;
+}
+
+/** A COPY transaction about to commit, and the offsets of its first and last record. */
+export interface RedshiftLoad {
+  /** The database loaded into, `host:port/database`. */
+  target: string;
+  xid: string;
+  first: number;
+  last: number;
 }
 
 export class DeliveryStreamCatalog {
@@ -46,6 +56,16 @@ export class DeliveryStreamCatalog {
 
   async saveProgress(id: string, progress: DeliveryProgress): Promise<void> {
     await this.catalog.putSetting(progressKey(id), JSON.stringify(progress));
+  }
+
+  /** A Redshift destination's journal of loads about to commit (destinations/redshift.ts). */
+  async redshiftLoads(id: string): Promise<RedshiftLoad[]> {
+    const text = await this.catalog.getSetting(redshiftLoadsKey(id));
+    return text === undefined ? [] : (JSON.parse(text) as RedshiftLoad[]);
+  }
+
+  async saveRedshiftLoads(id: string, loads: readonly RedshiftLoad[]): Promise<void> {
+    await this.catalog.putSetting(redshiftLoadsKey(id), JSON.stringify(loads));
   }
 }
 

@@ -19,6 +19,7 @@ export function checkBufferingHints(hints: Config | undefined, path: string): vo
 
 /** A destination as it would be stored (defaults filled in); `previous` when it is an update. */
 export function checkDestination(destination: Destination, previous?: Destination): void {
+  if (destination.kind === 'Redshift') return checkRedshift(destination, previous);
   if (destination.kind !== 'ExtendedS3') return;
   const c = destination.config;
   const conversion = c.DataFormatConversionConfiguration;
@@ -50,6 +51,28 @@ export function checkDestination(destination: Destination, previous?: Destinatio
   }
   if (partitioning && !c.ErrorOutputPrefix) {
     throw new InvalidArgumentException('ErrorOutputPrefix is required when dynamic partitioning is enabled.');
+  }
+  if (c.S3BackupMode === 'Enabled' && c.S3BackupConfiguration === undefined) {
+    throw new InvalidArgumentException('S3BackupConfiguration is required when S3BackupMode is Enabled.');
+  }
+}
+
+/** The COPY reads the intermediate objects: AWS allows them uncompressed or GZIP, under a prefix without expressions. */
+const REDSHIFT_COMPRESSION: ReadonlySet<string> = new Set(['UNCOMPRESSED', 'GZIP']);
+
+function checkRedshift(destination: Destination, previous?: Destination): void {
+  const c = destination.config;
+  const s3 = c.S3Configuration;
+  if (s3 !== undefined) {
+    if (!REDSHIFT_COMPRESSION.has(s3.CompressionFormat)) {
+      throw new InvalidArgumentException(`CompressionFormat ${s3.CompressionFormat} is not supported for the Redshift destination's S3 configuration: use UNCOMPRESSED or GZIP.`);
+    }
+    if (typeof s3.Prefix === 'string' && s3.Prefix.includes('!{')) {
+      throw new InvalidArgumentException("The Redshift destination's S3 configuration Prefix cannot contain expressions.");
+    }
+  }
+  if (previous && previous.kind === 'Redshift' && previous.config.S3BackupMode === 'Enabled' && c.S3BackupMode === 'Disabled') {
+    throw new InvalidArgumentException('S3BackupMode cannot be changed from Enabled to Disabled.');
   }
   if (c.S3BackupMode === 'Enabled' && c.S3BackupConfiguration === undefined) {
     throw new InvalidArgumentException('S3BackupConfiguration is required when S3BackupMode is Enabled.');

@@ -1,6 +1,7 @@
 /**
  * From a delivery stream's configuration to its running delivery: the pipeline over its log, the
- * destination (Extended S3, or an HTTP endpoint with its S3 backup), its processors, and for a
+ * destination (Extended S3, an HTTP endpoint with its S3 backup, or Redshift loaded into
+ * PostgreSQL through its intermediate bucket), its processors, and for a
  * Kinesis source the reader that feeds the log. Destinations Tributary does not deliver to are
  * described but not run; the log keeps their records.
  */
@@ -8,6 +9,8 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { compress, fileExtension, type CompressionFormat } from '../delivery/compression.js';
 import { HTTP_ENDPOINT_FAILED, HttpEndpointDestination, httpEndpointErrorLine } from '../delivery/destinations/http.js';
+import { PostgresLoader, RedshiftDestination, type TableLoader } from '../delivery/destinations/redshift.js';
+import { parseJdbcUrl, quoteColumnList, quoteTableName, resolveTarget, translateCopyOptions, type RedshiftHosts } from '../delivery/destinations/redshift-copy.js';
 import { S3Destination, type ObjectSink } from '../delivery/destinations/s3.js';
 import { DeliveryPipeline } from '../delivery/pipeline.js';
 import { evaluatePrefix, objectName, parsePrefix, type CompiledPrefix } from '../delivery/prefix.js';
@@ -19,9 +22,10 @@ import { LambdaProcessor, type LambdaFunctions } from '../delivery/lambda.js';
 import type { FailedRecord } from '../delivery/records.js';
 import type { Catalog } from '../storage/catalog.js';
 import type { Clock } from '../util/clock.js';
+import { DeliveryStreamCatalog } from './catalog.js';
 import { KinesisSourceReader, type KinesisOperations } from './kinesis-source.js';
 import type { Config, DeliveryStreamMeta } from './model.js';
-import { recordId, type DeliveryStarter } from './service.js';
+import { recordId, type DeliveryProgressStore, type DeliveryStarter } from './service.js';
 
 const MiB = 1024 * 1024;
 const DEFAULT_PREFIX: CompiledPrefix = { parts: [], hasTimestamp: false, hasExpressions: false };
@@ -44,6 +48,8 @@ export interface DeliveryDeps {
   lambdaFunctions?: LambdaFunctions;
   /** PEM certificates HTTP endpoint destinations trust besides Node's root certificates. */
   httpEndpointCertificates?: string[];
+  /** `--redshift-hosts`: the PostgreSQL servers Redshift clusters are loaded into. */
+  redshiftHosts?: RedshiftHosts;
 }
 
 export function deliveryStarter(deps: DeliveryDeps): DeliveryStarter {
@@ -51,7 +57,13 @@ export function deliveryStarter(deps: DeliveryDeps): DeliveryStarter {
     const logger = deps.logger.child({ deliveryStream: stream.name });
     const kind = stream.destination.kind;
     const destination =
-      kind === 'ExtendedS3' ? s3Destination(stream, stream.destination.config, deps, logger) : kind === 'HttpEndpoint' ? httpDestination(stream, deps, logger) : undefined;
+      kind === 'ExtendedS3'
+        ? s3Destination(stream, stream.destination.config, deps, logger)
+        : kind === 'HttpEndpoint'
+          ? httpDestination(stream, deps, logger)
+          : kind === 'Redshift'
+            ? redshiftDestination(stream, deps, logger, progress)
+            : undefined;
     if (!destination) {
       logger.warn({ destination: stream.destination.kind }, 'records of this destination type are kept but not delivered');
     }
@@ -69,6 +81,7 @@ export function deliveryStarter(deps: DeliveryDeps): DeliveryStarter {
         : undefined;
     if (!destination) return reader && { step: async () => void (await reader.step()), close: async () => reader.close() };
     const config = stream.destination.config;
+    const hints = kind === 'Redshift' ? config.S3Configuration.BufferingHints : config.BufferingHints;
     const settings = processingSettings(config.ProcessingConfiguration);
     if (settings?.unsupported.length) logger.warn({ processors: settings.unsupported }, 'these processors are not run');
     const lambda =
@@ -91,12 +104,13 @@ export function deliveryStarter(deps: DeliveryDeps): DeliveryStarter {
       destination,
       ...(settings ? { processor: new BuiltInProcessor(settings, deps.jq, lambda) } : {}),
       recordId: (offset) => recordId(stream.id, offset),
-      sizeBytes: config.BufferingHints.SizeInMBs * MiB,
-      intervalMs: config.BufferingHints.IntervalInSeconds * 1000,
+      // Redshift buffers by the hints of its intermediate S3 configuration.
+      sizeBytes: hints.SizeInMBs * MiB,
+      intervalMs: hints.IntervalInSeconds * 1000,
       maxPartitions: 500,
     });
-    // An endpoint may take minutes to answer: its delivery runs beside the service's step, not in it.
-    const inBackground = destination instanceof HttpEndpointDestination;
+    // An endpoint may take minutes to answer, a COPY as long: their delivery runs beside the service's step, not in it.
+    const inBackground = destination instanceof HttpEndpointDestination || destination instanceof RedshiftDestination;
     return {
       async step() {
         if (reader) await reader.step();
@@ -106,10 +120,27 @@ export function deliveryStarter(deps: DeliveryDeps): DeliveryStarter {
       async close() {
         reader?.close();
         const closing = pipeline.close();
-        if (inBackground) destination.close();
+        if (destination instanceof HttpEndpointDestination) destination.close();
+        if (destination instanceof RedshiftDestination) await destination.close();
         await closing;
       },
     };
+  };
+}
+
+/** Objects through the store deliveries write to; on its own endpoint, a missing bucket is made first. */
+function objectSink(deps: DeliveryDeps): ObjectSink {
+  let bucketChecked = false;
+  return {
+    async put(b, key, body) {
+      const objects = deps.objects();
+      if (!objects) throw new Error('no object store to deliver to');
+      if (!bucketChecked && objects.ensureBucket) {
+        await objects.ensureBucket(b);
+        bucketChecked = true;
+      }
+      return objects.put(b, key, body);
+    },
   };
 }
 
@@ -141,18 +172,7 @@ function s3Destination(
   const setup = converting ? createRecordFormatConverter(conversion, deps.schemas ?? new SchemaCatalog([])) : undefined;
   if (setup && !setup.ok) logger.error({ error: setup.message }, 'record format conversion cannot run: every record goes to the error output');
   const extension = fileExtension(format, converting ? 'parquet' : undefined, config.FileExtension);
-  let bucketChecked = false;
-  const sink: ObjectSink = {
-    async put(b, key, body) {
-      const objects = deps.objects();
-      if (!objects) throw new Error('no object store to deliver to');
-      if (!bucketChecked && objects.ensureBucket) {
-        await objects.ensureBucket(b);
-        bucketChecked = true;
-      }
-      return objects.put(b, key, body);
-    },
-  };
+  const sink = objectSink(deps);
   const key = (compiled: CompiledPrefix, ctx: Parameters<typeof evaluatePrefix>[1], now: number) => {
     const evaluated = evaluatePrefix(compiled, ctx);
     if ('error' in evaluated) return evaluated;
@@ -241,6 +261,85 @@ function httpDestination(stream: DeliveryStreamMeta, deps: DeliveryDeps, logger:
     backup,
     backupAll: config.S3BackupMode === 'AllData',
     trustedCertificates: deps.httpEndpointCertificates,
+    logger,
+  });
+}
+
+/**
+ * A Redshift destination loading into PostgreSQL: intermediate objects and manifests in the
+ * bucket of S3Configuration (which also takes records that fail processing), the source records
+ * in S3BackupConfiguration's when S3BackupMode is Enabled. A configuration that cannot be loaded
+ * (a refused COPY option, a table name that is not one) fails every COPY, so its batches end under
+ * errors/manifests, as a COPY Redshift refuses does.
+ */
+function redshiftDestination(stream: DeliveryStreamMeta, deps: DeliveryDeps, logger: Logger, progress: DeliveryProgressStore): RedshiftDestination | undefined {
+  const config = stream.destination.config;
+  const s3 = config.S3Configuration;
+  const errors = s3Destination(stream, s3, deps, logger);
+  if (!errors) return undefined;
+  const backup = config.S3BackupMode === 'Enabled' && config.S3BackupConfiguration ? s3Destination(stream, config.S3BackupConfiguration, deps, logger) : undefined;
+  const bucket = String(s3.BucketARN).replace(/^arn:[^:]*:s3:::/, '');
+  const format = s3.CompressionFormat as CompressionFormat;
+  const extension = fileExtension(format);
+  const sink = objectSink(deps);
+  const keyOf = (prefix: string, oldestArrival: number, now: number, ext: string) => {
+    const compiled = parsePrefix(prefix, 'Prefix');
+    const evaluated = 'error' in compiled ? { error: compiled.error } : evaluatePrefix(compiled, { arrival: oldestArrival, timeZone: 'UTC' });
+    const name = objectName({ streamName: stream.name, versionId: stream.versionId, createdAt: now, timeZone: 'UTC', uuid: randomUUID(), extension: ext });
+    return 'error' in evaluated ? name : evaluated.prefix + name;
+  };
+  const prefix: string = s3.Prefix ?? '';
+  const journal = new DeliveryStreamCatalog(deps.catalog);
+  const copy = config.CopyCommand;
+  const translation = translateCopyOptions(copy.CopyOptions, format === 'GZIP');
+  for (const warning of translation.warnings) logger.warn({ copyOptions: copy.CopyOptions }, warning);
+  const table = quoteTableName(copy.DataTableName);
+  const columns = quoteColumnList(copy.DataTableColumns);
+  const jdbc = parseJdbcUrl(config.ClusterJDBCURL);
+  const problem = !translation.ok
+    ? translation.error
+    : table === undefined
+      ? `DataTableName ${copy.DataTableName} is not a table name`
+      : columns === undefined
+        ? `DataTableColumns ${copy.DataTableColumns} is not a list of column names`
+        : 'error' in jdbc
+          ? jdbc.error
+          : undefined;
+  let loader: TableLoader;
+  if (problem !== undefined || !translation.ok || table === undefined || columns === undefined || 'error' in jdbc) {
+    logger.error({ problem }, 'the COPY command cannot run: every batch goes to errors/manifests after the retry duration');
+    loader = { identity: '', load: () => Promise.reject(new Error(problem)), status: () => Promise.reject(new Error(problem)), close: async () => {} };
+  } else {
+    const target = resolveTarget(jdbc, deps.redshiftHosts ?? new Map());
+    if (config.SecretsManagerConfiguration?.Enabled === true) {
+      logger.warn('Secrets Manager is not available here: the COPY connects with the configured Username and Password');
+    }
+    logger.info({ host: target.host, port: target.port, database: target.database, table: copy.DataTableName }, 'Redshift destination loads into PostgreSQL');
+    loader = new PostgresLoader({ target, user: config.Username, password: config.Password, table, columns, plan: translation.plan });
+  }
+  return new RedshiftDestination({
+    store: {
+      async writeObject(records, oldestArrival, now) {
+        const body = await compress(format, Buffer.concat(records.map((r) => r.data)), 'data');
+        const key = keyOf(prefix, oldestArrival, now, extension);
+        await sink.put(bucket, key, body);
+        return { url: `s3://${bucket}/${key}`, body };
+      },
+      async writeManifest(kind, body, oldestArrival, now) {
+        const key = keyOf(`${prefix}${kind}/`, oldestArrival, now, '');
+        await sink.put(bucket, key, body);
+        return `s3://${bucket}/${key}`;
+      },
+      writeFailures: (failed, now) => errors.deliverFailures(failed, now),
+    },
+    loader,
+    journal: {
+      read: () => journal.redshiftLoads(stream.id),
+      write: (entries) => journal.saveRedshiftLoads(stream.id, entries),
+      deliveredOffset: () => progress.load(),
+    },
+    retryForMs: (config.RetryOptions?.DurationInSeconds ?? 3600) * 1000,
+    backup,
     logger,
   });
 }

@@ -154,6 +154,14 @@ function withDefaults(kind: DestinationKind, config: Config): Config {
       config.S3BackupMode ??= 'FailedDataOnly';
       if (config.S3Configuration !== undefined) withS3Defaults(config.S3Configuration);
       return config;
+    case 'Redshift':
+      // Redshift buffers by its intermediate S3 configuration's hints, which get S3's defaults.
+      config.RetryOptions = { DurationInSeconds: 3600, ...config.RetryOptions };
+      config.S3BackupMode ??= 'Disabled';
+      config.CloudWatchLoggingOptions ??= { Enabled: false };
+      if (config.S3Configuration !== undefined) withS3Defaults(config.S3Configuration);
+      if (config.S3BackupConfiguration !== undefined) withS3Defaults(config.S3BackupConfiguration);
+      return config;
     default:
       if (config.S3Configuration !== undefined) withS3Defaults(config.S3Configuration);
       config.CloudWatchLoggingOptions ??= { Enabled: false };

@@ -24,7 +24,7 @@ export const DESTINATION_KINDS = [
 export type DestinationKind = (typeof DESTINATION_KINDS)[number];
 
 /** The destinations whose records Tributary delivers; the others are accepted and described only. */
-export const DELIVERED_KINDS: ReadonlySet<DestinationKind> = new Set(['ExtendedS3', 'HttpEndpoint']);
+export const DELIVERED_KINDS: ReadonlySet<DestinationKind> = new Set(['ExtendedS3', 'HttpEndpoint', 'Redshift']);
 
 export type Config = Record<string, any>;
 

@@ -18,6 +18,7 @@ import { createJqRunner } from '../delivery/jq.js';
 import { deliveryStarter } from '../firehose/delivery.js';
 import { loadLambdaFunctions } from '../firehose/lambda-functions.js';
 import { loadSchemaCatalog, SchemaCatalog } from '../delivery/formats/schema-catalog.js';
+import { parseRedshiftHosts } from '../delivery/destinations/redshift-copy.js';
 import { Firehose } from '../firehose/service.js';
 import { ObjectWriter, objectWriterOptions } from '../s3/writer.js';
 import { createEmbeddedLogStore } from '../storage/embedded/index.js';
@@ -205,6 +206,7 @@ async function start(config: ServeConfig, hooks: ServerHooks): Promise<RunningSe
       jq,
       lambdaFunctions,
       ...(httpEndpointCertificates ? { httpEndpointCertificates } : {}),
+      redshiftHosts: parseRedshiftHosts(config.redshiftHosts),
       kinesis: { call: (name, input) => callKinesis(kinesis, name, input) },
     }),
     ...(lease ? { lease } : {}),

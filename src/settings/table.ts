@@ -1,4 +1,5 @@
 import { parseLambdaFunctions } from '../firehose/lambda-functions.js';
+import { parseRedshiftHosts } from '../delivery/destinations/redshift-copy.js';
 import { parseOperationRates } from '../kinesis/limits/control-plane.js';
 import { checked, integer, matching, nonNegative, oneOf, text, type Parser } from './parsers.js';
 
@@ -465,6 +466,16 @@ export const serveSettings = {
       'the functions Lambda processors invoke, as `name-or-ARN=module-or-URL` pairs, comma-separated: an http(s) URL is POSTed the event JSON (like a function URL); ' +
       'anything else is an ES module whose default export (or `handler`) is `async (event, context) => result`',
     parse: checked(parseLambdaFunctions),
+  }),
+  redshiftHosts: setting({
+    part: 'firehose',
+    flag: '--redshift-hosts <list>',
+    env: 'TRIBUTARY_REDSHIFT_HOSTS',
+    default: '',
+    defaultText: '(the JDBC URL as is)',
+    help:
+      '`redshift-host=postgres-host[:port]` pairs, comma-separated: the PostgreSQL server a Redshift destination whose ClusterJDBCURL names that host (or cluster, its first label) loads into; other URLs connect to their host, port and database',
+    parse: checked(parseRedshiftHosts),
   }),
   credentials: setting({
     part: 'auth',
