@@ -21,6 +21,11 @@
  * (escaped as in storage/jetstream/names.ts). A part's bytes are a blob in its bucket's object
  * store, so any node can list, complete or abort an upload begun on another.
  *
+ * A crash while a blob is written leaves chunks that nothing names. Every node sweeps its
+ * buckets at start and every SWEEP_EVERY_MS: a blob that no object or part names and whose newest
+ * chunk is older than ORPHAN_AGE_MS (by the NATS servers' timestamps and this host's wall clock;
+ * no write of a blob pauses that long) is purged. Sweeps of several nodes at once do no harm.
+ *
  * Reads of descriptions and KV entries go to the stream leaders (no direct get), so a node sees
  * what another wrote before answering. A listing reads every description of the bucket (one
  * ordered consumer, last message per subject) and sorts the keys by their UTF-8 bytes; the
@@ -59,6 +64,9 @@ const FETCH_EXPIRES_MS = 5_000;
 const LISTINGS_KEPT = 8;
 /** KV reads in flight at once when a listing fetches entries key by key. */
 const GET_CONCURRENCY = 32;
+/** How long unnamed chunks are left before a sweep purges them. */
+export const ORPHAN_AGE_MS = 6 * 60 * 60 * 1000;
+const SWEEP_EVERY_MS = 60 * 60 * 1000;
 
 const STREAM_NOT_FOUND = 10059;
 const WRONG_LAST_SEQUENCE = 10071;
@@ -123,6 +131,8 @@ const live = (e: KvEntry | null): e is KvEntry => e !== null && e.operation === 
 
 export class JetStreamObjectStore implements ObjectStore {
   private readonly listings = new Map<string, { version: string; entries: ListEntry[] }>();
+  private sweeper: NodeJS.Timeout | undefined;
+  private sweeping: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly conn: JetStreamConnection,
@@ -131,10 +141,56 @@ export class JetStreamObjectStore implements ObjectStore {
     private readonly kv: KV,
   ) {}
 
-  /** Opens the S3 KV bucket, creating it with the connection's replica count when there is none. */
-  static async open(conn: JetStreamConnection): Promise<JetStreamObjectStore> {
+  /**
+   * Opens the S3 KV bucket, creating it with the connection's replica count when there is none.
+   * With `sweep`, sweeps every bucket now and every SWEEP_EVERY_MS, telling `onError` of failures.
+   */
+  static async open(conn: JetStreamConnection, options: { sweep?: boolean; onError?: (err: unknown) => void } = {}): Promise<JetStreamObjectStore> {
     const kv = await new Kvm(conn.nc).create(`${conn.prefix}-s3`, { replicas: conn.replicas, history: 1, allow_direct: false });
-    return new JetStreamObjectStore(conn, jetstream(conn.nc), await jetstreamManager(conn.nc), kv);
+    const store = new JetStreamObjectStore(conn, jetstream(conn.nc), await jetstreamManager(conn.nc), kv);
+    if (options.sweep) {
+      const round = () => {
+        store.sweeping = store.sweeping.then(() => store.sweepAll().catch((err) => options.onError?.(err)));
+      };
+      round();
+      store.sweeper = setInterval(round, SWEEP_EVERY_MS);
+      store.sweeper.unref();
+    }
+    return store;
+  }
+
+  private async sweepAll(): Promise<void> {
+    for (const b of await this.buckets()) await this.sweep(b.name);
+  }
+
+  /**
+   * Purges the chunks of a bucket's blobs that no object or part names and that got no chunk for
+   * ORPHAN_AGE_MS before `now` (epoch ms). Returns how many blobs it purged.
+   */
+  async sweep(bucket: string, now = Date.now()): Promise<number> {
+    const stream = this.streamOf(bucket);
+    const chunkPrefix = `$O.${this.storeName(bucket)}.C.`;
+    let subjects: Record<string, number>;
+    try {
+      // Listed before the names are read: a blob named after this was written after it, too.
+      subjects = (await this.jsm.streams.info(stream, { subjects_filter: `${chunkPrefix}>` })).state.subjects ?? {};
+    } catch (err) {
+      if (apiCode(err) === STREAM_NOT_FOUND) return 0;
+      throw err;
+    }
+    const candidates = Object.keys(subjects).map((s) => s.slice(chunkPrefix.length));
+    if (candidates.length === 0) return 0;
+    const named = new Set((await this.descriptions(bucket)).map((d) => d.nuid));
+    for (const u of await this.uploads(bucket)) for (const p of await this.parts(u.uploadId)) named.add(parseBlob(p.blob).nuid);
+    let purged = 0;
+    for (const nuid of candidates) {
+      if (named.has(nuid)) continue;
+      const last = await this.jsm.streams.getMessage(stream, { last_by_subj: `${chunkPrefix}${nuid}` });
+      if (!last || now - last.time.getTime() < ORPHAN_AGE_MS) continue;
+      await this.purgeChunks(bucket, nuid);
+      purged++;
+    }
+    return purged;
   }
 
   /** The object store's name of a bucket. */
@@ -454,7 +510,26 @@ export class JetStreamObjectStore implements ObjectStore {
       this.listings.set(bucket, kept);
       return kept.entries;
     }
-    const entries: ListEntry[] = [];
+    const entries = (await this.descriptions(bucket)).map((d) => ({ key: Buffer.from(d.name, 'utf8'), record: recordOf(bucket, d) }));
+    entries.sort((a, b) => Buffer.compare(a.key, b.key));
+    this.listings.delete(bucket);
+    this.listings.set(bucket, { version, entries });
+    while (this.listings.size > LISTINGS_KEPT) this.listings.delete(this.listings.keys().next().value!);
+    return entries;
+  }
+
+  /** The newest description of every live object of a bucket, in no order. */
+  private async descriptions(bucket: string): Promise<Description[]> {
+    const stream = this.streamOf(bucket);
+    const all = `$O.${this.storeName(bucket)}.M.>`;
+    try {
+      // An ordered consumer's first fetch waits its whole expiry on an empty filter.
+      if (!(await this.jsm.streams.getMessage(stream, { last_by_subj: all }))) return [];
+    } catch (err) {
+      if (apiCode(err) === STREAM_NOT_FOUND) return [];
+      throw err;
+    }
+    const out: Description[] = [];
     const consumer = await this.js.consumers.get(stream, { filter_subjects: all, deliver_policy: DeliverPolicy.LastPerSubject });
     try {
       let more = true;
@@ -464,7 +539,7 @@ export class JetStreamObjectStore implements ObjectStore {
         for await (const m of batch) {
           got++;
           const d = m.json<Description>();
-          if (!d.deleted) entries.push({ key: Buffer.from(d.name, 'utf8'), record: recordOf(bucket, d) });
+          if (!d.deleted) out.push(d);
           if (m.info.pending === 0) {
             more = false;
             break;
@@ -475,11 +550,7 @@ export class JetStreamObjectStore implements ObjectStore {
     } finally {
       await consumer.delete().catch(() => false);
     }
-    entries.sort((a, b) => Buffer.compare(a.key, b.key));
-    this.listings.delete(bucket);
-    this.listings.set(bucket, { version, entries });
-    while (this.listings.size > LISTINGS_KEPT) this.listings.delete(this.listings.keys().next().value!);
-    return entries;
+    return out;
   }
 
   // Multipart uploads
@@ -562,6 +633,8 @@ export class JetStreamObjectStore implements ObjectStore {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.sweeper);
+    await this.sweeping;
     this.listings.clear();
   }
 }

@@ -226,7 +226,12 @@ async function start(config: ServeConfig, hooks: ServerHooks): Promise<RunningSe
   try {
     if (config.s3Port !== 'off') {
       // On JetStream every node serves every bucket: the objects are in the cluster's object stores.
-      const store = jetStream ? await JetStreamObjectStore.open(jetStream.connection) : undefined;
+      const store = jetStream
+        ? await JetStreamObjectStore.open(jetStream.connection, {
+            sweep: true,
+            onError: (err) => logger.warn({ err }, 'sweeping unfinished S3 uploads failed'),
+          })
+        : undefined;
       s3 = await startS3Endpoint(config, { clock, logger, auth: auth.s3, tls: tlsMaterial, store });
     }
   } catch (err) {
