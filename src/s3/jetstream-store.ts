@@ -14,7 +14,8 @@
  * crash before leaves chunks that no description names, never a partial object. Publishing
  * expects the description subject at the sequence just read (Nats-Expected-Last-Subject-Sequence),
  * so If-Match / If-None-Match hold across nodes, and each write knows exactly which blob it
- * replaced and purges that blob's chunks after. A deletion publishes a `deleted` description.
+ * replaced. A deletion publishes a `deleted` description. A replaced or deleted blob's chunks are
+ * purged READ_GRACE_MS later, so that reads which began before (on any node) finish.
  *
  * Buckets (name, region, creation time), multipart uploads and their parts are in the KV bucket
  * `<prefix>-s3`: `buckets.<bucket>`, `uploads.<upload id>`, `parts.<upload id>.<part number>`
@@ -67,6 +68,8 @@ const GET_CONCURRENCY = 32;
 /** How long unnamed chunks are left before a sweep purges them. */
 export const ORPHAN_AGE_MS = 6 * 60 * 60 * 1000;
 const SWEEP_EVERY_MS = 60 * 60 * 1000;
+/** How long a replaced or deleted blob stays readable for the reads that began before. */
+const READ_GRACE_MS = 60_000;
 
 const STREAM_NOT_FOUND = 10059;
 const WRONG_LAST_SEQUENCE = 10071;
@@ -133,6 +136,8 @@ export class JetStreamObjectStore implements ObjectStore {
   private readonly listings = new Map<string, { version: string; entries: ListEntry[] }>();
   private sweeper: NodeJS.Timeout | undefined;
   private sweeping: Promise<void> = Promise.resolve();
+  /** Purges of replaced blobs waiting out READ_GRACE_MS. */
+  private readonly purges = new Map<NodeJS.Timeout, () => Promise<void>>();
 
   private constructor(
     private readonly conn: JetStreamConnection,
@@ -356,6 +361,17 @@ export class JetStreamObjectStore implements ObjectStore {
     }
   }
 
+  /** Purges a replaced or deleted blob's chunks once the reads that may hold it are done. */
+  private purgeLater(bucket: string, nuid: string): void {
+    const purge = () => this.purgeChunks(bucket, nuid).catch(() => undefined);
+    const timer = setTimeout(() => {
+      this.purges.delete(timer);
+      void purge();
+    }, READ_GRACE_MS);
+    timer.unref();
+    this.purges.set(timer, purge);
+  }
+
   private dropBlob(bucket: string, blob: string | undefined): void {
     if (blob !== undefined) this.purgeChunks(bucket, parseBlob(blob).nuid).catch(() => undefined);
   }
@@ -451,7 +467,7 @@ export class JetStreamObjectStore implements ObjectStore {
         return false;
       }
       if (await this.publishDescription(record.bucket, record.key, next, seq)) {
-        if (old && old.nuid !== b.nuid) this.purgeChunks(record.bucket, old.nuid).catch(() => undefined);
+        if (old && old.nuid !== b.nuid) this.purgeLater(record.bucket, old.nuid);
         return true;
       }
     }
@@ -463,7 +479,7 @@ export class JetStreamObjectStore implements ObjectStore {
       if (!d) return;
       const gone: Description = { ...d, deleted: true, size: 0, chunks: 0, digest: '', mtime: new Date().toISOString() };
       if (await this.publishDescription(bucket, key, gone, seq)) {
-        await this.purgeChunks(bucket, d.nuid);
+        this.purgeLater(bucket, d.nuid);
         return;
       }
     }
@@ -635,6 +651,11 @@ export class JetStreamObjectStore implements ObjectStore {
   async close(): Promise<void> {
     clearInterval(this.sweeper);
     await this.sweeping;
+    // The service has finished its requests: nothing reads the replaced blobs here any more.
+    const purges = [...this.purges];
+    this.purges.clear();
+    for (const [timer] of purges) clearTimeout(timer);
+    await Promise.all(purges.map(([, purge]) => purge()));
     this.listings.clear();
   }
 }
