@@ -55,6 +55,8 @@ import type {
 
 /** The object stores' usual chunk size. */
 const CHUNK_BYTES = 128 * 1024;
+/** Room left in a chunk message for the publish protocol and headers. */
+const PAYLOAD_MARGIN = 1024;
 /** Chunk publishes of one blob awaiting their acknowledgement at once (one connection keeps their order). */
 const PUBLISH_WINDOW = 8;
 const PUBLISH_TIMEOUT_MS = 10_000;
@@ -139,12 +141,17 @@ export class JetStreamObjectStore implements ObjectStore {
   /** Purges of replaced blobs waiting out READ_GRACE_MS. */
   private readonly purges = new Map<NodeJS.Timeout, () => Promise<void>>();
 
+  /** Bytes of a chunk: CHUNK_BYTES, or less where the servers take smaller messages. */
+  private readonly chunkBytes: number;
+
   private constructor(
     private readonly conn: JetStreamConnection,
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
     private readonly kv: KV,
-  ) {}
+  ) {
+    this.chunkBytes = Math.min(CHUNK_BYTES, (conn.nc.info?.max_payload ?? CHUNK_BYTES + PAYLOAD_MARGIN) - PAYLOAD_MARGIN);
+  }
 
   /**
    * Opens the S3 KV bucket, creating it with the connection's replica count when there is none.
@@ -272,6 +279,7 @@ export class JetStreamObjectStore implements ObjectStore {
 
   blob(bucket: string): BlobSink {
     const nuid = randomBytes(16).toString('hex');
+    const chunkBytes = this.chunkBytes;
     const subject = this.chunkSubject(bucket, nuid);
     const sha = createHash('sha256');
     let pending: Buffer[] = [];
@@ -290,9 +298,9 @@ export class JetStreamObjectStore implements ObjectStore {
       if (inFlight.length >= PUBLISH_WINDOW) await inFlight.shift();
     };
     const drain = async (all: boolean) => {
-      while (pendingBytes >= CHUNK_BYTES || (all && pendingBytes > 0)) {
+      while (pendingBytes >= chunkBytes || (all && pendingBytes > 0)) {
         const joined = pending.length === 1 ? pending[0]! : Buffer.concat(pending);
-        const take = Math.min(CHUNK_BYTES, joined.length);
+        const take = Math.min(chunkBytes, joined.length);
         await publish(joined.subarray(0, take));
         const rest = joined.subarray(take);
         pending = rest.length > 0 ? [rest] : [];
@@ -303,7 +311,7 @@ export class JetStreamObjectStore implements ObjectStore {
       write(chunk: Buffer, _encoding, done) {
         pending.push(chunk);
         pendingBytes += chunk.length;
-        if (pendingBytes < CHUNK_BYTES) return done();
+        if (pendingBytes < chunkBytes) return done();
         drain(false).then(() => done(), done);
       },
       final(done) {
@@ -387,6 +395,7 @@ export class JetStreamObjectStore implements ObjectStore {
     const consumer = await this.js.consumers.get(this.streamOf(bucket), { filter_subjects: this.chunkSubject(bucket, blob.nuid) });
     try {
       let at = 0;
+      let exhausted = false;
       while (at <= end) {
         let got = 0;
         const batch = await consumer.fetch({ max_messages: FETCH_BATCH, expires: FETCH_EXPIRES_MS });
@@ -396,10 +405,11 @@ export class JetStreamObjectStore implements ObjectStore {
           const from = at;
           at += data.length;
           if (at > start && from <= end) yield data.subarray(Math.max(0, start - from), Math.min(data.length, end - from + 1));
-          if (at > end || m.info.pending === 0) break;
+          exhausted = m.info.pending === 0;
+          if (at > end || exhausted) break;
         }
         if (at > end) break;
-        if (got === 0 || at >= blob.size) throw new Error(`object data ${blob.nuid} in ${bucket} ended at byte ${at} of ${blob.size}`);
+        if (got === 0 || exhausted) throw new Error(`object data ${blob.nuid} in ${bucket} ended at byte ${at} of ${blob.size}`);
       }
     } finally {
       await consumer.delete().catch(() => false);
@@ -456,7 +466,7 @@ export class JetStreamObjectStore implements ObjectStore {
 
   async putObject(record: ObjectRecord, blob: string, condition?: WriteCondition): Promise<boolean> {
     const b = parseBlob(blob);
-    const next = descriptionOf(record, b, this.storeName(record.bucket));
+    const next = descriptionOf(record, b, this.storeName(record.bucket), this.chunkBytes);
     for (;;) {
       const { seq, d: old } = await this.description(record.bucket, record.key);
       const fails =
@@ -661,7 +671,7 @@ export class JetStreamObjectStore implements ObjectStore {
 }
 
 /** The description published for an object. */
-function descriptionOf(r: ObjectRecord, b: Blob, store: string): Description {
+function descriptionOf(r: ObjectRecord, b: Blob, store: string, chunkBytes: number): Description {
   const headers: Record<string, string[]> = {};
   for (const [field, name] of CONTENT_HEADERS) {
     const v = r.headers[field];
@@ -682,7 +692,7 @@ function descriptionOf(r: ObjectRecord, b: Blob, store: string): Description {
     mtime: new Date(r.lastModified).toISOString(),
     deleted: false,
     description: '',
-    options: { max_chunk_size: CHUNK_BYTES },
+    options: { max_chunk_size: chunkBytes },
     headers,
     metadata,
   };

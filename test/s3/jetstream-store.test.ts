@@ -125,6 +125,14 @@ describe('JetStream object store', { skip: skipWithoutNats() }, () => {
     assert.deepEqual(await a.list('shared', undefined, Buffer.alloc(0), 10), []);
     assert.equal(await a.deleteBucket('shared'), 'deleted');
     assert.equal(await b.bucket('shared'), undefined);
+    assert.equal(await b.deleteBucket('shared'), 'missing');
+    // Made again, the bucket is new and empty.
+    assert.equal(await b.createBucket('shared', 'us-east-1', 9), 'created');
+    assert.deepEqual(await a.bucket('shared'), { name: 'shared', region: 'us-east-1', createdAt: 9 });
+    assert.deepEqual(await a.list('shared', undefined, Buffer.alloc(0), 10), []);
+    const again = Buffer.from('again');
+    assert.equal(await a.putObject(record('shared', 'k', again), await write(a, 'shared', again)), true);
+    assert.ok((await readAll((await b.read('shared', 'k'))!.body)).equals(again));
   });
 
   it('sweeps the chunks of blobs nothing names once they are old, and only those', async () => {
