@@ -51,7 +51,7 @@ export interface S3Context {
   /** Whether the caller holds it (for per-key results). */
   allowed(p: S3Permission): boolean;
   /** The bucket the request names; NoSuchBucket if it does not exist. */
-  bucket(): BucketRecord;
+  bucket(): Promise<BucketRecord>;
   owner: { id: string; displayName: string };
 }
 

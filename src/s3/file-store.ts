@@ -149,21 +149,21 @@ export class FileObjectStore implements ObjectStore {
     for (const b of blobs) if (b) unlink(this.blobPath(bucket, b)).catch(() => {});
   }
 
-  createBucket(name: string, region: string, now: number): 'created' | 'exists' {
+  async createBucket(name: string, region: string, now: number): Promise<'created' | 'exists'> {
     mkdirPrivateSync(path.join(this.dir, name));
     return this.q.insertBucket.run(name, region, now).changes === 1 ? 'created' : 'exists';
   }
 
-  bucket(name: string): BucketRecord | undefined {
+  async bucket(name: string): Promise<BucketRecord | undefined> {
     const r = this.q.bucket.get(name);
     return r && { name: r.name, region: r.region, createdAt: r.created };
   }
 
-  buckets(): BucketRecord[] {
+  async buckets(): Promise<BucketRecord[]> {
     return this.q.buckets.all().map((r) => ({ name: r.name, region: r.region, createdAt: r.created }));
   }
 
-  deleteBucket(name: string): 'deleted' | 'missing' | 'not-empty' {
+  async deleteBucket(name: string): Promise<'deleted' | 'missing' | 'not-empty'> {
     const result = this.tx.deleteBucket(name);
     if (result === 'deleted') rm(path.join(this.dir, name), { recursive: true, force: true }).catch(() => {});
     return result;
@@ -220,16 +220,12 @@ export class FileObjectStore implements ObjectStore {
     }
   }
 
-  object(bucket: string, key: string): ObjectRecord | undefined {
+  async object(bucket: string, key: string): Promise<ObjectRecord | undefined> {
     const r = this.q.object.get(bucket, Buffer.from(key, 'utf8'));
     return r && (JSON.parse(r.doc) as ObjectRecord);
   }
 
-  blobOf(bucket: string, key: string): string | undefined {
-    return this.q.object.get(bucket, Buffer.from(key, 'utf8'))?.blob;
-  }
-
-  read(bucket: string, key: string, range?: { start: number; end: number }) {
+  async read(bucket: string, key: string, range?: { start: number; end: number }) {
     const r = this.q.object.get(bucket, Buffer.from(key, 'utf8'));
     if (!r) return undefined;
     // Opened in the same step as the row is read: a later overwrite unlinks the file, not this read.
@@ -238,13 +234,13 @@ export class FileObjectStore implements ObjectStore {
     return { record, body: createReadStream('', { fd, start: range?.start, end: range?.end }) };
   }
 
-  putObject(record: ObjectRecord, blob: string, condition?: WriteCondition): boolean {
+  async putObject(record: ObjectRecord, blob: string, condition?: WriteCondition): Promise<boolean> {
     const { ok, old } = this.tx.put(record, blob, condition);
     this.dropBlobs(record.bucket, ok ? [old] : [blob]);
     return ok;
   }
 
-  deleteObject(bucket: string, key: string): void {
+  async deleteObject(bucket: string, key: string): Promise<void> {
     const k = Buffer.from(key, 'utf8');
     const old = this.q.object.get(bucket, k);
     if (!old) return;
@@ -252,7 +248,7 @@ export class FileObjectStore implements ObjectStore {
     this.dropBlobs(bucket, [old.blob]);
   }
 
-  list(bucket: string, after: Buffer | undefined, prefix: Buffer, limit: number): ListEntry[] {
+  async list(bucket: string, after: Buffer | undefined, prefix: Buffer, limit: number): Promise<ListEntry[]> {
     // Valid UTF-8 never holds 0xFF: every key under the prefix is below prefix‖FF.
     const upper = Buffer.concat([prefix, Buffer.from([0xff])]);
     return this.q.listFrom
@@ -260,38 +256,42 @@ export class FileObjectStore implements ObjectStore {
       .map((r) => ({ key: r.key, record: JSON.parse(r.doc) as ObjectRecord }));
   }
 
-  createUpload(u: UploadRecord): void {
+  async createUpload(u: UploadRecord): Promise<void> {
     this.q.insertUpload.run(u.uploadId, u.bucket, Buffer.from(u.key, 'utf8'), JSON.stringify(u));
   }
 
-  upload(uploadId: string): UploadRecord | undefined {
+  async upload(uploadId: string): Promise<UploadRecord | undefined> {
+    return this.uploadNow(uploadId);
+  }
+
+  private uploadNow(uploadId: string): UploadRecord | undefined {
     const r = this.q.upload.get(uploadId);
     return r && (JSON.parse(r.doc) as UploadRecord);
   }
 
-  uploads(bucket: string): UploadRecord[] {
+  async uploads(bucket: string): Promise<UploadRecord[]> {
     return this.q.uploads.all(bucket).map((r) => JSON.parse(r.doc) as UploadRecord);
   }
 
-  putPart(uploadId: string, part: PartRecord, blob: string): boolean {
-    const u = this.upload(uploadId);
+  async putPart(uploadId: string, part: PartRecord, blob: string): Promise<boolean> {
+    const u = this.uploadNow(uploadId);
     const { ok, old } = this.tx.putPart(uploadId, part, blob);
     if (u) this.dropBlobs(u.bucket, ok ? [old] : [blob]);
     return ok;
   }
 
-  parts(uploadId: string): (PartRecord & { blob: string })[] {
+  async parts(uploadId: string): Promise<(PartRecord & { blob: string })[]> {
     return this.q.parts.all(uploadId).map((r) => ({ ...(JSON.parse(r.doc) as PartRecord), blob: r.blob }));
   }
 
-  completeUpload(uploadId: string, record: ObjectRecord, blob: string): boolean {
+  async completeUpload(uploadId: string, record: ObjectRecord, blob: string): Promise<boolean> {
     const { ok, drop } = this.tx.complete(uploadId, record, blob);
     this.dropBlobs(record.bucket, ok ? drop : [blob]);
     return ok;
   }
 
-  abortUpload(uploadId: string): boolean {
-    const u = this.upload(uploadId);
+  async abortUpload(uploadId: string): Promise<boolean> {
+    const u = this.uploadNow(uploadId);
     const { ok, drop } = this.tx.abort(uploadId);
     if (u) this.dropBlobs(u.bucket, drop);
     return ok;

@@ -91,8 +91,8 @@ export class S3Service {
         authorize,
         allowed,
         owner: this.owner,
-        bucket: () => {
-          const b = this.store.bucket(request.bucket!);
+        bucket: async () => {
+          const b = await this.store.bucket(request.bucket!);
           if (!b) throw noSuchBucket(request.bucket!);
           return b;
         },

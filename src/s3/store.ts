@@ -5,8 +5,8 @@ import type { ChecksumAlgorithm } from './checksums.js';
  * The object store's engine contract. Metadata changes are transactional (a crash leaves the
  * old or the new state); object bytes are written as blobs first, made durable, then published by
  * one metadata transaction, so a crash never exposes a partial object. Keys are compared as
- * UTF-8 bytes. The embedded engine (files + SQLite) implements it; another engine (e.g. a
- * JetStream object store) can be added behind the same interface.
+ * UTF-8 bytes. The embedded engine (files + SQLite, file-store.ts) and the JetStream engine
+ * (one JetStream object store per bucket, jetstream-store.ts) implement it.
  */
 
 export interface BucketRecord {
@@ -79,35 +79,36 @@ export interface ListEntry {
 }
 
 export interface ObjectStore {
-  createBucket(name: string, region: string, now: number): 'created' | 'exists';
-  bucket(name: string): BucketRecord | undefined;
-  buckets(): BucketRecord[];
-  deleteBucket(name: string): 'deleted' | 'missing' | 'not-empty';
+  createBucket(name: string, region: string, now: number): Promise<'created' | 'exists'>;
+  bucket(name: string): Promise<BucketRecord | undefined>;
+  buckets(): Promise<BucketRecord[]>;
+  deleteBucket(name: string): Promise<'deleted' | 'missing' | 'not-empty'>;
 
   /** A new blob in a bucket. */
   blob(bucket: string): BlobSink;
   /** A blob assembled from others, in order (multipart completion, copies). */
   concat(bucket: string, sources: readonly { bucket: string; blob: string; start?: number; end?: number }[]): Promise<string>;
 
-  object(bucket: string, key: string): ObjectRecord | undefined;
+  object(bucket: string, key: string): Promise<ObjectRecord | undefined>;
   /** The object and an open read of its bytes [start, end], taken in one step. */
-  read(bucket: string, key: string, range?: { start: number; end: number }): { record: ObjectRecord; body: Readable } | undefined;
-  /** The blob id behind an object (for copies). */
-  blobOf(bucket: string, key: string): string | undefined;
+  read(bucket: string, key: string, range?: { start: number; end: number }): Promise<{ record: ObjectRecord; body: Readable } | undefined>;
   /** Publishes an object over any previous one; returns false (and drops the blob) if the condition fails. */
-  putObject(record: ObjectRecord, blob: string, condition?: WriteCondition): boolean;
-  deleteObject(bucket: string, key: string): void;
+  putObject(record: ObjectRecord, blob: string, condition?: WriteCondition): Promise<boolean>;
+  deleteObject(bucket: string, key: string): Promise<void>;
   /** Objects with keys > after (bytes) and, with a prefix, under it; in key order. */
-  list(bucket: string, after: Buffer | undefined, prefix: Buffer, limit: number): ListEntry[];
+  list(bucket: string, after: Buffer | undefined, prefix: Buffer, limit: number): Promise<ListEntry[]>;
 
-  createUpload(upload: UploadRecord): void;
-  upload(uploadId: string): UploadRecord | undefined;
-  uploads(bucket: string): UploadRecord[];
-  putPart(uploadId: string, part: PartRecord, blob: string): boolean;
-  parts(uploadId: string): (PartRecord & { blob: string })[];
-  /** Publishes the assembled object and ends the upload in one transaction. */
-  completeUpload(uploadId: string, record: ObjectRecord, blob: string): boolean;
-  abortUpload(uploadId: string): boolean;
+  createUpload(upload: UploadRecord): Promise<void>;
+  upload(uploadId: string): Promise<UploadRecord | undefined>;
+  /** A bucket's uploads in key order (UTF-8 bytes), then upload id. */
+  uploads(bucket: string): Promise<UploadRecord[]>;
+  /** Records a part over any previous one of that number; false (and drops the blob) if the upload is gone. */
+  putPart(uploadId: string, part: PartRecord, blob: string): Promise<boolean>;
+  /** An upload's parts in part-number order. */
+  parts(uploadId: string): Promise<(PartRecord & { blob: string })[]>;
+  /** Publishes the assembled object and ends the upload. */
+  completeUpload(uploadId: string, record: ObjectRecord, blob: string): Promise<boolean>;
+  abortUpload(uploadId: string): Promise<boolean>;
 
   close(): Promise<void>;
 }

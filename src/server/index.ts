@@ -20,6 +20,7 @@ import { loadLambdaFunctions } from '../firehose/lambda-functions.js';
 import { loadSchemaCatalog, SchemaCatalog } from '../delivery/formats/schema-catalog.js';
 import { parseRedshiftHosts } from '../delivery/destinations/redshift-copy.js';
 import { Firehose } from '../firehose/service.js';
+import { JetStreamObjectStore } from '../s3/jetstream-store.js';
 import { ObjectWriter, objectWriterOptions } from '../s3/writer.js';
 import { createEmbeddedLogStore } from '../storage/embedded/index.js';
 import { DataDirLock } from '../storage/embedded/dir-lock.js';
@@ -247,7 +248,16 @@ async function start(config: ServeConfig, hooks: ServerHooks): Promise<RunningSe
   );
   const address = await listener.listen();
   try {
-    if (config.s3Port !== 'off') s3 = await startS3Endpoint(config, { clock, logger, auth: auth.s3, tls: tlsMaterial });
+    if (config.s3Port !== 'off') {
+      // On JetStream every node serves every bucket: the objects are in the cluster's object stores.
+      const store = jetStream
+        ? await JetStreamObjectStore.open(jetStream.connection, {
+            sweep: true,
+            onError: (err) => logger.warn({ err }, 'sweeping unfinished S3 uploads failed'),
+          })
+        : undefined;
+      s3 = await startS3Endpoint(config, { clock, logger, auth: auth.s3, tls: tlsMaterial, store });
+    }
   } catch (err) {
     await listener.close(0);
     await firehose.close();

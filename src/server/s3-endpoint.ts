@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Auth } from '../auth/index.js';
 import type { ServeConfig } from '../settings/index.js';
 import { S3Service } from '../s3/service.js';
+import type { ObjectStore } from '../s3/store.js';
 import type { Clock } from '../util/clock.js';
 import { Listener } from './listener.js';
 import type { TlsMaterial } from './tls.js';
@@ -19,11 +20,12 @@ const MAX_OBJECT_BYTES = 5 * 1024 ** 3;
 
 /**
  * The S3-compatible endpoint on its own listener: the main port's host, TLS material and
- * connection limits, port --s3-port.
+ * connection limits, port --s3-port. Objects are kept by `deps.store` (the JetStream engine's
+ * object stores), or else in files under `<data-dir>/buckets/`.
  */
 export async function startS3Endpoint(
   config: ServeConfig,
-  deps: { clock: Clock; logger: Logger; auth: Auth['s3']; tls?: TlsMaterial },
+  deps: { clock: Clock; logger: Logger; auth: Auth['s3']; tls?: TlsMaterial; store?: ObjectStore },
 ): Promise<S3Endpoint> {
   const baseHosts = ['s3.localhost', 'localhost'];
   if (isIP(config.host) === 0 && !baseHosts.includes(config.host)) baseHosts.push(`s3.${config.host}`, config.host);
@@ -41,6 +43,7 @@ export async function startS3Endpoint(
     logger: deps.logger.child({ service: 's3' }),
     verifier: deps.auth.verifier,
     authorize: deps.auth.authorize,
+    store: deps.store,
   });
   const listener = new Listener(
     (req, res) => {

@@ -7,7 +7,7 @@ import { childText, escapeXml, parseXml, S3_NAMESPACE, XmlSyntaxError } from '..
 
 export async function listBuckets(ctx: S3Context): Promise<S3Response> {
   const prefix = ctx.r.query.get('prefix') ?? '';
-  const buckets = ctx.store.buckets().filter((b) => b.name.startsWith(prefix));
+  const buckets = (await ctx.store.buckets()).filter((b) => b.name.startsWith(prefix));
   return xmlResponse('ListAllMyBucketsResult', [
     ['Owner', [['ID', ctx.owner.id], ['DisplayName', ctx.owner.displayName]]],
     ['Buckets', buckets.map((b) => ['Bucket', [['Name', b.name], ['CreationDate', isoDate(b.createdAt)], ['BucketRegion', b.region]]])],
@@ -31,25 +31,25 @@ export async function createBucket(ctx: S3Context): Promise<S3Response> {
       throw err;
     }
   }
-  if (ctx.store.createBucket(name, region, ctx.now) === 'exists') throw bucketAlreadyOwnedByYou(name);
+  if ((await ctx.store.createBucket(name, region, ctx.now)) === 'exists') throw bucketAlreadyOwnedByYou(name);
   return { status: 200, headers: { Location: `/${name}` } };
 }
 
 export async function headBucket(ctx: S3Context): Promise<S3Response> {
-  const b = ctx.bucket();
+  const b = await ctx.bucket();
   return { status: 200, headers: { 'x-amz-bucket-region': b.region, 'x-amz-access-point-alias': 'false' } };
 }
 
 export async function deleteBucket(ctx: S3Context): Promise<S3Response> {
   const name = ctx.r.bucket!;
-  const result = ctx.store.deleteBucket(name);
+  const result = await ctx.store.deleteBucket(name);
   if (result === 'missing') throw noSuchBucket(name);
   if (result === 'not-empty') throw bucketNotEmpty(name);
   return { status: 204 };
 }
 
 export async function getBucketLocation(ctx: S3Context): Promise<S3Response> {
-  const b = ctx.bucket();
+  const b = await ctx.bucket();
   const body =
     `<?xml version="1.0" encoding="UTF-8"?>\n<LocationConstraint xmlns="${S3_NAMESPACE}">` +
     `${b.region === 'us-east-1' ? '' : escapeXml(b.region)}</LocationConstraint>`;
@@ -57,6 +57,6 @@ export async function getBucketLocation(ctx: S3Context): Promise<S3Response> {
 }
 
 export async function getBucketVersioning(ctx: S3Context): Promise<S3Response> {
-  ctx.bucket();
+  await ctx.bucket();
   return xmlResponse('VersioningConfiguration', []);
 }

@@ -21,14 +21,14 @@ interface Walk {
  * ends on a common prefix continues after every key under it (the bound prefix‖FF: valid UTF-8
  * never holds 0xFF). A marker equal to a common prefix (ListObjects' NextMarker) skips it.
  */
-export function walk(ctx: S3Context, bucket: string, prefix: string, delimiter: string | undefined, after: Buffer | undefined, max: number): Walk {
+export async function walk(ctx: S3Context, bucket: string, prefix: string, delimiter: string | undefined, after: Buffer | undefined, max: number): Promise<Walk> {
   const prefixBytes = Buffer.from(prefix, 'utf8');
   const items: Item[] = [];
   const bounds: Buffer[] = [];
   let bound = after;
   let more = true;
   while (more && items.length <= max) {
-    const rows = ctx.store.list(bucket, bound, prefixBytes, 1000);
+    const rows = await ctx.store.list(bucket, bound, prefixBytes, 1000);
     if (rows.length < 1000) more = false;
     if (rows.length === 0) break;
     let jumped = false;
@@ -95,7 +95,7 @@ function encodingOf(ctx: S3Context): { type?: string; enc: (s: string) => string
 }
 
 export async function listObjectsV2(ctx: S3Context): Promise<S3Response> {
-  const b = ctx.bucket();
+  const b = await ctx.bucket();
   const q = ctx.r.query;
   const max = maxKeys(ctx);
   const prefix = q.get('prefix') ?? '';
@@ -110,7 +110,7 @@ export async function listObjectsV2(ctx: S3Context): Promise<S3Response> {
     after = Buffer.from(startAfter, 'utf8');
   }
   const { type, enc } = encodingOf(ctx);
-  const w = walk(ctx, b.name, prefix, delimiter, after, max);
+  const w = await walk(ctx, b.name, prefix, delimiter, after, max);
   return xmlResponse('ListBucketResult', [
     ['Name', b.name],
     ['Prefix', enc(prefix)],
@@ -127,14 +127,14 @@ export async function listObjectsV2(ctx: S3Context): Promise<S3Response> {
 }
 
 export async function listObjects(ctx: S3Context): Promise<S3Response> {
-  const b = ctx.bucket();
+  const b = await ctx.bucket();
   const q = ctx.r.query;
   const max = maxKeys(ctx);
   const prefix = q.get('prefix') ?? '';
   const delimiter = q.get('delimiter') || undefined;
   const marker = q.get('marker') ?? '';
   const { type, enc } = encodingOf(ctx);
-  const w = walk(ctx, b.name, prefix, delimiter, marker === '' ? undefined : Buffer.from(marker, 'utf8'), max);
+  const w = await walk(ctx, b.name, prefix, delimiter, marker === '' ? undefined : Buffer.from(marker, 'utf8'), max);
   const last = w.items[w.items.length - 1];
   const nextMarker = w.truncated && delimiter && last ? ('record' in last ? last.record.key : last.prefix) : undefined;
   return xmlResponse('ListBucketResult', [

@@ -20,10 +20,10 @@ import { copyBytes, copySource } from './objects.js';
 export const MIN_PART_BYTES = 5 * 1024 * 1024;
 const MAX_PARTS = 10_000;
 
-function upload(ctx: S3Context): UploadRecord {
-  const b = ctx.bucket();
+async function upload(ctx: S3Context): Promise<UploadRecord> {
+  const b = await ctx.bucket();
   const id = ctx.r.query.get('uploadId') ?? '';
-  const u = ctx.store.upload(id);
+  const u = await ctx.store.upload(id);
   if (!u || u.bucket !== b.name || u.key !== ctx.r.key) throw noSuchUpload(id);
   return u;
 }
@@ -40,7 +40,7 @@ function partNumberOf(ctx: S3Context): number {
 const initiator = (ctx: S3Context): XmlNode[] => [['ID', ctx.owner.id], ['DisplayName', ctx.owner.displayName]];
 
 export async function createMultipartUpload(ctx: S3Context): Promise<S3Response> {
-  const b = ctx.bucket();
+  const b = await ctx.bucket();
   const { r } = ctx;
   const algoHeader = header(r, 'x-amz-checksum-algorithm');
   const algorithm = algoHeader ? algorithmOf(algoHeader) : undefined;
@@ -56,7 +56,7 @@ export async function createMultipartUpload(ctx: S3Context): Promise<S3Response>
     checksumAlgorithm: algorithm,
     checksumType: algorithm ? (typeHeader === 'FULL_OBJECT' ? 'FULL_OBJECT' : 'COMPOSITE') : undefined,
   };
-  ctx.store.createUpload(u);
+  await ctx.store.createUpload(u);
   return xmlResponse('InitiateMultipartUploadResult', [['Bucket', b.name], ['Key', r.key], ['UploadId', u.uploadId]], 200, {
     'x-amz-checksum-algorithm': algorithm,
     'x-amz-checksum-type': u.checksumType,
@@ -64,7 +64,7 @@ export async function createMultipartUpload(ctx: S3Context): Promise<S3Response>
 }
 
 export async function uploadPart(ctx: S3Context): Promise<S3Response> {
-  const u = upload(ctx);
+  const u = await upload(ctx);
   const partNumber = partNumberOf(ctx);
   const sink = ctx.store.blob(u.bucket);
   let received;
@@ -81,14 +81,14 @@ export async function uploadPart(ctx: S3Context): Promise<S3Response> {
     throw err;
   }
   const part = { partNumber, size: received.size, etag: received.md5.toString('hex'), lastModified: ctx.deps.clock.now(), checksums: received.checksums };
-  if (!ctx.store.putPart(u.uploadId, part, blob)) throw noSuchUpload(u.uploadId);
+  if (!(await ctx.store.putPart(u.uploadId, part, blob))) throw noSuchUpload(u.uploadId);
   return { status: 200, headers: { ETag: quoted(part.etag), 'x-amz-server-side-encryption': 'AES256', ...checksumEcho(part.checksums) } };
 }
 
 export async function uploadPartCopy(ctx: S3Context): Promise<S3Response> {
-  const u = upload(ctx);
+  const u = await upload(ctx);
   const partNumber = partNumberOf(ctx);
-  const src = copySource(ctx);
+  const src = await copySource(ctx);
   let range: { start: number; end: number } | undefined;
   const rangeHeader = header(ctx.r, 'x-amz-copy-source-range');
   if (rangeHeader !== undefined) {
@@ -99,21 +99,21 @@ export async function uploadPartCopy(ctx: S3Context): Promise<S3Response> {
     if (end < start || end >= src.record.size) throw invalidRange(src.record.size);
     range = { start, end };
   }
-  const read = ctx.store.read(src.bucket, src.key, range);
+  const read = await ctx.store.read(src.bucket, src.key, range);
   if (!read) throw noSuchUpload(u.uploadId);
   const algorithms: ChecksumAlgorithm[] = u.checksumAlgorithm ? [u.checksumAlgorithm] : [];
   const copied = await copyBytes(ctx, u.bucket, read.body, algorithms);
   const checksums: Partial<Record<ChecksumAlgorithm, string>> = {};
   for (const a of algorithms) checksums[a] = copied.digests.checksums.get(a);
   const part = { partNumber, size: copied.size, etag: copied.digests.md5.toString('hex'), lastModified: ctx.deps.clock.now(), checksums };
-  if (!ctx.store.putPart(u.uploadId, part, copied.blob)) throw noSuchUpload(u.uploadId);
+  if (!(await ctx.store.putPart(u.uploadId, part, copied.blob))) throw noSuchUpload(u.uploadId);
   const nodes: XmlNode[] = [['ETag', quoted(part.etag)], ['LastModified', isoDate(part.lastModified)]];
   for (const a of algorithms) nodes.push([checksumField(a), checksums[a]]);
   return xmlResponse('CopyPartResult', nodes);
 }
 
 export async function completeMultipartUpload(ctx: S3Context): Promise<S3Response> {
-  const u = upload(ctx);
+  const u = await upload(ctx);
   const { body } = await readSmallBody(ctx.req, ctx.r, { max: 4 * 1024 * 1024, signing: ctx.signing });
   let listed: { partNumber: number; etag: string }[];
   try {
@@ -131,7 +131,7 @@ export async function completeMultipartUpload(ctx: S3Context): Promise<S3Respons
   }
   if (listed.length === 0) throw malformedXml();
   for (let i = 1; i < listed.length; i++) if (listed[i]!.partNumber <= listed[i - 1]!.partNumber) throw invalidPartOrder();
-  const stored = new Map(ctx.store.parts(u.uploadId).map((p) => [p.partNumber, p]));
+  const stored = new Map((await ctx.store.parts(u.uploadId)).map((p) => [p.partNumber, p]));
   const chosen = listed.map((l) => {
     const p = stored.get(l.partNumber);
     if (!p || p.etag !== l.etag) throw invalidPart();
@@ -163,7 +163,7 @@ export async function completeMultipartUpload(ctx: S3Context): Promise<S3Respons
     checksumType: Object.keys(checksums).length > 0 ? 'COMPOSITE' : undefined,
     parts: chosen.map((p) => p.size),
   };
-  if (!ctx.store.completeUpload(u.uploadId, record, blob)) throw noSuchUpload(u.uploadId);
+  if (!(await ctx.store.completeUpload(u.uploadId, record, blob))) throw noSuchUpload(u.uploadId);
   const proto = 'encrypted' in ctx.req.socket && ctx.req.socket.encrypted ? 'https' : 'http';
   const host = header(ctx.r, 'host') ?? 'localhost';
   const location = ctx.r.virtualHost ? `${proto}://${host}/${encodeURI(u.key)}` : `${proto}://${host}/${u.bucket}/${encodeURI(u.key)}`;
@@ -173,8 +173,8 @@ export async function completeMultipartUpload(ctx: S3Context): Promise<S3Respons
 }
 
 export async function abortMultipartUpload(ctx: S3Context): Promise<S3Response> {
-  const u = upload(ctx);
-  if (!ctx.store.abortUpload(u.uploadId)) throw noSuchUpload(u.uploadId);
+  const u = await upload(ctx);
+  if (!(await ctx.store.abortUpload(u.uploadId))) throw noSuchUpload(u.uploadId);
   return { status: 204 };
 }
 
@@ -186,10 +186,10 @@ function maxOf(ctx: S3Context, name: string): number {
 }
 
 export async function listParts(ctx: S3Context): Promise<S3Response> {
-  const u = upload(ctx);
+  const u = await upload(ctx);
   const max = maxOf(ctx, 'max-parts');
   const marker = Number(ctx.r.query.get('part-number-marker') ?? '0') || 0;
-  const all = ctx.store.parts(u.uploadId).filter((p) => p.partNumber > marker);
+  const all = (await ctx.store.parts(u.uploadId)).filter((p) => p.partNumber > marker);
   const page = all.slice(0, max);
   const truncated = all.length > page.length;
   const nodes: XmlNode[] = [
@@ -212,7 +212,7 @@ export async function listParts(ctx: S3Context): Promise<S3Response> {
 }
 
 export async function listMultipartUploads(ctx: S3Context): Promise<S3Response> {
-  const b = ctx.bucket();
+  const b = await ctx.bucket();
   const q = ctx.r.query;
   const max = maxOf(ctx, 'max-uploads');
   const prefix = q.get('prefix') ?? '';
@@ -226,7 +226,7 @@ export async function listMultipartUploads(ctx: S3Context): Promise<S3Response> 
   let truncated = false;
   let nextKey = '';
   let nextId = '';
-  for (const u of ctx.store.uploads(b.name)) {
+  for (const u of await ctx.store.uploads(b.name)) {
     if (!u.key.startsWith(prefix)) continue;
     if (keyMarker !== '') {
       const c = cmp(u.key, keyMarker);

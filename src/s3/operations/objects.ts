@@ -80,7 +80,7 @@ function conditionalWrite(ctx: S3Context) {
 }
 
 export async function putObject(ctx: S3Context): Promise<S3Response> {
-  const b = ctx.bucket();
+  const b = await ctx.bucket();
   const { r } = ctx;
   const headers = contentHeadersOf(r);
   const metadata = metadataOf(r);
@@ -106,7 +106,7 @@ export async function putObject(ctx: S3Context): Promise<S3Response> {
     checksums: received.checksums,
     checksumType: Object.keys(received.checksums).length > 0 ? 'FULL_OBJECT' : undefined,
   };
-  if (!ctx.store.putObject(record, blob, condition)) {
+  if (!(await ctx.store.putObject(record, blob, condition))) {
     throw preconditionFailed(condition.ifNoneMatch ? 'If-None-Match' : 'If-Match');
   }
   return {
@@ -131,9 +131,9 @@ function partRange(o: ObjectRecord, partNumber: string): { start: number; end: n
 }
 
 async function getOrHead(ctx: S3Context, head: boolean): Promise<S3Response> {
-  const b = ctx.bucket();
+  const b = await ctx.bucket();
   const { r } = ctx;
-  const o = ctx.store.object(b.name, r.key);
+  const o = await ctx.store.object(b.name, r.key);
   if (!o) throw noSuchKey(r.key);
   checkConditions(o, (n) => header(r, n), ctx.now);
   let range: { start: number; end: number } | undefined;
@@ -152,7 +152,7 @@ async function getOrHead(ctx: S3Context, head: boolean): Promise<S3Response> {
   if (o.size === 0 || range === undefined) {
     h['Content-Length'] = o.size;
     if (head) return { status: 200, headers: h };
-    const read = ctx.store.read(b.name, r.key);
+    const read = await ctx.store.read(b.name, r.key);
     if (!read) throw noSuchKey(r.key);
     if (read.record.etag !== o.etag) {
       read.body.destroy();
@@ -163,7 +163,7 @@ async function getOrHead(ctx: S3Context, head: boolean): Promise<S3Response> {
   h['Content-Length'] = range.end - range.start + 1;
   h['Content-Range'] = `bytes ${range.start}-${range.end}/${o.size}`;
   if (head) return { status: 206, headers: h };
-  const read = ctx.store.read(b.name, r.key, range);
+  const read = await ctx.store.read(b.name, r.key, range);
   if (!read) throw noSuchKey(r.key);
   if (read.record.etag !== o.etag) {
     read.body.destroy();
@@ -176,13 +176,13 @@ export const getObject = (ctx: S3Context) => getOrHead(ctx, false);
 export const headObject = (ctx: S3Context) => getOrHead(ctx, true);
 
 export async function deleteObject(ctx: S3Context): Promise<S3Response> {
-  const b = ctx.bucket();
-  ctx.store.deleteObject(b.name, ctx.r.key);
+  const b = await ctx.bucket();
+  await ctx.store.deleteObject(b.name, ctx.r.key);
   return { status: 204 };
 }
 
 export async function deleteObjects(ctx: S3Context): Promise<S3Response> {
-  const b = ctx.bucket();
+  const b = await ctx.bucket();
   const { r } = ctx;
   const hasDigest = header(r, 'content-md5') !== undefined || CHECKSUM_ALGORITHMS.some((a) => header(r, `x-amz-checksum-${a.toLowerCase()}`) !== undefined) || header(r, 'x-amz-trailer') !== undefined;
   if (!hasDigest) throw invalidRequest('Missing required header for this request: Content-Md5');
@@ -214,7 +214,7 @@ export async function deleteObjects(ctx: S3Context): Promise<S3Response> {
       nodes.push(['Error', [['Key', key], ['Code', 'KeyTooLongError'], ['Message', 'Your key is too long']]]);
       continue;
     }
-    ctx.store.deleteObject(b.name, key);
+    await ctx.store.deleteObject(b.name, key);
     if (!quiet) nodes.push(['Deleted', [['Key', key]]]);
   }
   return xmlResponse('DeleteResult', nodes);
@@ -262,20 +262,20 @@ export async function copyBytes(ctx: S3Context, bucket: string, body: Readable, 
 }
 
 /** The source of a copy, authorized, found and its copy-source conditions checked. */
-export function copySource(ctx: S3Context) {
+export async function copySource(ctx: S3Context) {
   const src = parseCopySource(header(ctx.r, 'x-amz-copy-source')!);
   ctx.authorize({ action: 's3:GetObject', resource: s3ObjectArn(src.bucket, src.key) });
-  if (!ctx.store.bucket(src.bucket)) throw noSuchBucket(src.bucket);
-  const o = ctx.store.object(src.bucket, src.key);
+  if (!(await ctx.store.bucket(src.bucket))) throw noSuchBucket(src.bucket);
+  const o = await ctx.store.object(src.bucket, src.key);
   if (!o) throw noSuchKey(src.key);
   checkConditions(o, (n) => header(ctx.r, `x-amz-copy-source-${n}`), ctx.now, 'copy');
   return { ...src, record: o };
 }
 
 export async function copyObject(ctx: S3Context): Promise<S3Response> {
-  const b = ctx.bucket();
+  const b = await ctx.bucket();
   const { r } = ctx;
-  const src = copySource(ctx);
+  const src = await copySource(ctx);
   const directive = (header(r, 'x-amz-metadata-directive') ?? 'COPY').toUpperCase();
   if (directive !== 'COPY' && directive !== 'REPLACE') throw invalidArgument('Unknown metadata directive.', 'x-amz-metadata-directive', directive);
   const requested = algorithmOf(header(r, 'x-amz-checksum-algorithm') ?? '');
@@ -284,7 +284,7 @@ export async function copyObject(ctx: S3Context): Promise<S3Response> {
       "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
     );
   }
-  const read = ctx.store.read(src.bucket, src.key);
+  const read = await ctx.store.read(src.bucket, src.key);
   if (!read) throw noSuchKey(src.key);
   const algorithms = new Set<ChecksumAlgorithm>(Object.keys(read.record.checksums) as ChecksumAlgorithm[]);
   if (requested) algorithms.add(requested);
@@ -302,7 +302,7 @@ export async function copyObject(ctx: S3Context): Promise<S3Response> {
     checksums,
     checksumType: algorithms.size > 0 ? 'FULL_OBJECT' : undefined,
   };
-  ctx.store.putObject(record, copied.blob);
+  await ctx.store.putObject(record, copied.blob);
   const nodes: XmlNode[] = [['ETag', quoted(record.etag)], ['LastModified', isoDate(record.lastModified)]];
   for (const a of algorithms) nodes.push([checksumField(a), checksums[a]]);
   if (record.checksumType) nodes.push(['ChecksumType', record.checksumType]);
@@ -310,7 +310,7 @@ export async function copyObject(ctx: S3Context): Promise<S3Response> {
 }
 
 export async function getObjectTagging(ctx: S3Context): Promise<S3Response> {
-  const b = ctx.bucket();
-  if (!ctx.store.object(b.name, ctx.r.key)) throw noSuchKey(ctx.r.key);
+  const b = await ctx.bucket();
+  if (!(await ctx.store.object(b.name, ctx.r.key))) throw noSuchKey(ctx.r.key);
   return xmlResponse('Tagging', [['TagSet', []]]);
 }

@@ -2,7 +2,7 @@ import type { Catalog } from '../catalog.js';
 import type { TableStore } from '../tables.js';
 import type { LogStore } from '../types.js';
 import { JetStreamCatalog } from './catalog.js';
-import { connectJetStream, createJetStreamLogStore } from './store.js';
+import { connectJetStream, createJetStreamLogStore, type JetStreamConnection } from './store.js';
 import { JetStreamTableStore } from './tables.js';
 
 export interface JetStreamStorage {
@@ -11,6 +11,8 @@ export interface JetStreamStorage {
   /** The DynamoDB tables' bucket. */
   tables: TableStore;
   replicas: number;
+  /** The connection, for other engines' parts on the same cluster (the S3 object store). */
+  connection: JetStreamConnection;
   /** Closes the connection; the catalog and logs must be closed first. */
   close(): Promise<void>;
 }
@@ -32,7 +34,7 @@ export async function openJetStreamStorage(options: { servers: string; replicas:
     const catalog = await JetStreamCatalog.open(conn);
     const logs = await createJetStreamLogStore(conn);
     const tables = await JetStreamTableStore.open(conn);
-    return { catalog, logs, tables, replicas: conn.replicas, close: () => conn.close() };
+    return { catalog, logs, tables, replicas: conn.replicas, connection: conn, close: () => conn.close() };
   } catch (err) {
     await conn.close();
     throw err;
