@@ -161,6 +161,8 @@ export class DeliveryPipeline {
       this.readOffset = read.nextOffset;
       await this.accept(records);
       await this.flushDue(false);
+      // Saved as deliveries happen, so that a crash during a long backlog redelivers little.
+      await this.commit();
     }
     await this.flushDue(true);
     await this.commit();

@@ -99,3 +99,17 @@ export const internalError = make('InternalError', 500, 'We encountered an inter
 
 /** A 304 is not an error document but travels as one: it ends the request with no body. */
 export const notModified = () => new S3Error('NotModified', 304, 'Not Modified');
+
+/**
+ * What S3 answers a request its HTTP layer refuses with: all 400, told apart by the code
+ * (RequestTimeout and RequestHeaderSectionTooLarge are in S3's list of error codes).
+ */
+export function httpLayerError(status: 400 | 408 | 431): S3Error {
+  if (status === 431) {
+    return new S3Error('RequestHeaderSectionTooLarge', 400, 'The request header and query parameters used to make the request exceed the maximum allowed size.');
+  }
+  if (status === 408) {
+    return new S3Error('RequestTimeout', 400, 'Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed.');
+  }
+  return new S3Error('BadRequest', 400, 'An error occurred when parsing the HTTP request.');
+}

@@ -8,7 +8,7 @@ import type { Caller, VerifiedSignature } from '../auth/sigv4.js';
 import { AwsError, IncompleteSignatureException, InvalidSignatureException } from '../protocol/errors.js';
 import type { ChunkSigning } from './chunked.js';
 import type { S3Context, S3Dependencies, S3Operation, S3Response } from './context.js';
-import { accessDenied, invalidBucketName, invalidRequest, keyTooLong, methodNotAllowed, noSuchBucket, notImplemented, S3Error, signatureDoesNotMatch } from './errors.js';
+import { accessDenied, httpLayerError, invalidBucketName, invalidRequest, keyTooLong, methodNotAllowed, noSuchBucket, notImplemented, S3Error, signatureDoesNotMatch } from './errors.js';
 import { FileObjectStore } from './file-store.js';
 import { MAX_KEY_BYTES, plausibleBucketName } from './names.js';
 import * as buckets from './operations/buckets.js';
@@ -47,6 +47,24 @@ export class S3Service {
   constructor(readonly deps: S3Dependencies) {
     this.store = deps.store ?? new FileObjectStore(path.join(deps.settings.dataDir, 'buckets'), deps.settings.fsync);
     this.owner = { id: createHash('sha256').update(`tributary:${deps.settings.accountId}`).digest('hex'), displayName: 'tributary' };
+  }
+
+  /**
+   * The answer to a request the HTTP layer refuses before it reaches the service (malformed,
+   * headers too large, not received in time): S3's XML error, as S3 answers them, always 400.
+   */
+  httpLayerError(status: 400 | 408 | 431): { status: number; headers: Record<string, string>; body: Buffer } {
+    const e = httpLayerError(status);
+    const requestId = randomBytes(8).toString('hex').toUpperCase();
+    return {
+      status: e.status,
+      headers: {
+        'Content-Type': 'application/xml',
+        'x-amz-request-id': requestId,
+        'x-amz-id-2': Buffer.concat([Buffer.from(requestId), this.hostId]).toString('base64'),
+      },
+      body: errorDocument(e, '/', requestId),
+    };
   }
 
   /** Serves one request; never throws. */
@@ -308,15 +326,20 @@ function sendError(req: IncomingRequest, res: Res, e: S3Error, r: S3Request | un
     return;
   }
   const resource = r ? (r.bucket === undefined ? '/' : `/${r.bucket}${r.key === '' ? '' : `/${r.key}`}`) : '/';
-  let extra = '';
-  for (const [k, v] of Object.entries(e.extra)) extra += `<${k}>${escapeXml(v)}</${k}>`;
-  const body = Buffer.from(
-    `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${e.code}</Code><Message>${escapeXml(e.message)}</Message>${extra}` +
-      `<Resource>${escapeXml(resource)}</Resource><RequestId>${requestId}</RequestId></Error>`,
-  );
+  const body = errorDocument(e, resource, requestId);
   res.setHeader('Content-Type', 'application/xml');
   res.setHeader('Content-Length', String(body.length));
   res.end(body);
   // Drain what the client still sends so that the connection can close cleanly.
   if (!req.readableEnded) req.resume();
+}
+
+/** S3's `<Error>` document. */
+function errorDocument(e: S3Error, resource: string, requestId: string): Buffer {
+  let extra = '';
+  for (const [k, v] of Object.entries(e.extra)) extra += `<${k}>${escapeXml(v)}</${k}>`;
+  return Buffer.from(
+    `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${e.code}</Code><Message>${escapeXml(e.message)}</Message>${extra}` +
+      `<Resource>${escapeXml(resource)}</Resource><RequestId>${requestId}</RequestId></Error>`,
+  );
 }

@@ -48,7 +48,7 @@ export interface ListenerOptions {
    * The body of the answer to an HTTP/1.1 request the server cannot take (400 malformed, 408 not
    * received in time, 431 head too large); absent, Node's bodiless answer.
    */
-  clientErrorBody?: (status: ClientErrorStatus) => { headers: Readonly<Record<string, string>>; body: Buffer };
+  clientErrorBody?: (status: ClientErrorStatus) => { status?: number; headers: Readonly<Record<string, string>>; body: Buffer };
   /** Told about each such request and each connection a client dropped (for debug logging). */
   onClientError?: (err: Error, status: ClientErrorStatus | undefined) => void;
 }
@@ -310,7 +310,9 @@ export class Listener {
     this.opts.onClientError?.(err, status);
     const answer = this.opts.clientErrorBody?.(status);
     const body = answer?.body ?? Buffer.alloc(0);
-    let head = `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\n`;
+    // A service may answer with a status of its own (S3 answers these with 400 and a code).
+    const answered = answer?.status ?? status;
+    let head = `HTTP/1.1 ${answered} ${http.STATUS_CODES[answered]}\r\n`;
     for (const [name, value] of Object.entries(answer?.headers ?? {})) head += `${name}: ${value}\r\n`;
     head += `Content-Length: ${body.length}\r\nConnection: close\r\n\r\n`;
     socket.end(Buffer.concat([Buffer.from(head, 'latin1'), body]));

@@ -62,6 +62,10 @@ export async function startS3Endpoint(
       maxConcurrentStreams: config.maxConcurrentStreams,
       maxUnsentBytes: config.maxUnsentBytes,
       onError: (err) => deps.logger.warn({ err }, 'accepting an S3 connection failed'),
+      clientErrorBody: (status) => service.httpLayerError(status),
+      onClientError: (err, status) => {
+        deps.logger.debug({ code: (err as NodeJS.ErrnoException).code, status }, status ? 'refused a malformed HTTP request' : 'client connection closed');
+      },
       tls: deps.tls && { cert: deps.tls.cert, key: deps.tls.key },
     },
   );

@@ -71,6 +71,8 @@ describe('DynamoDB tables across a restart', () => {
       }
       const acked = new Array<number>(workers).fill(0);
       let killed = false;
+      // A write that fails before the kill is a failure of the test, not the end of its worker.
+      let failure: unknown;
       const load = Array.from({ length: workers }, async (_, w) => {
         for (let n = 0; !killed; n++) {
           try {
@@ -84,13 +86,17 @@ describe('DynamoDB tables across a restart', () => {
               }),
             );
             acked[w] = n + 1;
-          } catch {
+          } catch (err) {
+            if (!killed) failure ??= err;
             return;
           }
         }
       });
       // Kill once every worker has had some writes acknowledged.
-      while (acked.some((n) => n < 5)) await new Promise((resolve) => setImmediate(resolve));
+      const deadline = Date.now() + 60_000;
+      while (acked.some((n) => n < 5) && failure === undefined && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+      if (failure !== undefined) throw failure;
+      assert.ok(acked.every((n) => n >= 5), `every worker had writes acknowledged before the kill (${acked.join(', ')})`);
       first.child.kill('SIGKILL');
       killed = true;
       await first.exited;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
@@ -347,5 +348,29 @@ describe('S3 endpoint with @aws-sdk/client-s3 and lib-storage', () => {
     const head = await raw(server.s3, 'HEAD', '/sdk/nothing-here');
     assert.equal(head.status, 404);
     assert.equal(head.body, '');
+  });
+
+  it('answers requests its HTTP layer refuses (malformed, headers too large) with 400 and S3 XML errors', async () => {
+    const port = Number(new URL(server.s3).port);
+    const exchange = (data: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1', () => socket.write(data));
+        let reply = '';
+        socket.on('data', (d: Buffer) => (reply += d.toString('latin1')));
+        socket.on('close', () => resolve(reply));
+        socket.on('error', reject);
+      });
+    const expectXml = (reply: string, code: string, message: RegExp) => {
+      const [head = '', body = ''] = reply.split('\r\n\r\n');
+      assert.match(head, /^HTTP\/1\.1 400 Bad Request\r\n/, reply);
+      assert.match(head, /\r\nContent-Type: application\/xml\r\n/i);
+      assert.match(head, /\r\nx-amz-request-id: [0-9A-F]{16}\r\n/i);
+      assert.match(head, new RegExp(`\\r\\nContent-Length: ${Buffer.byteLength(body, 'latin1')}\\r\\n`, 'i'));
+      assert.match(body, new RegExp(`^<\\?xml version="1\\.0" encoding="UTF-8"\\?>\\n<Error><Code>${code}</Code><Message>`));
+      assert.match(body, message);
+    };
+    expectXml(await exchange('NOT HTTP AT ALL\r\n\r\n'), 'BadRequest', /error occurred when parsing the HTTP request/);
+    // Over --max-header-bytes (64 KiB by default).
+    expectXml(await exchange(`GET /sdk HTTP/1.1\r\nHost: x\r\nX-Padding: ${'a'.repeat(70_000)}\r\n\r\n`), 'RequestHeaderSectionTooLarge', /exceed the maximum allowed size/);
   });
 });
