@@ -17,6 +17,7 @@ import {
   type KinesisClient,
 } from '@aws-sdk/client-kinesis';
 import { JetStreamApiError } from '@nats-io/jetstream';
+import { createEmbeddedLogStore } from '../../src/storage/embedded/index.js';
 import { streamDirName } from '../../src/storage/embedded/names.js';
 import { JetStreamLogStore } from '../../src/storage/jetstream/index.js';
 import { shardStreamName, trimKey } from '../../src/storage/jetstream/names.js';
@@ -132,13 +133,27 @@ describe('closed shards past retention (injected clock)', () => {
   });
 
   it('after a restart, drops the storage a marked shard still has (a crash after marking)', async () => {
-    client.destroy();
-    await server.close();
-    await start();
-    // What a crash between the catalog mark and the deletion leaves: the shard's log is still there.
-    const leftover = await server.kinesis.logs.open(key, 0);
-    await leftover.append([{ partitionKey: 'k', data: Buffer.from('left') }], clock.now());
-    assert.ok(await stored(server, key, 0));
+    const jetStream = server.kinesis.logs instanceof JetStreamLogStore;
+    if (jetStream) {
+      // The cluster's storage outlives the node: the leftover is made through the node itself.
+      client.destroy();
+      await server.close();
+      await start();
+      const leftover = await server.kinesis.logs.open(key, 0);
+      await leftover.append([{ partitionKey: 'k', data: Buffer.from('left') }], clock.now());
+    } else {
+      // What a crash between the catalog mark and the deletion leaves: the shard's segment files,
+      // written here while no server runs, so that only what the restarted server reads from the
+      // catalog can tell it that they are to go.
+      client.destroy();
+      await server.close();
+      const offline = createEmbeddedLogStore(path.join(dataDir, 'streams'), { fsync: 'always', fsyncIntervalMs: 0, segmentBytes: 1 << 20, segmentMaxAgeMs: HOUR });
+      const leftover = await offline.open(key, 0);
+      await leftover.append([{ partitionKey: 'k', data: Buffer.from('left') }], clock.now());
+      await offline.close();
+      await start();
+    }
+    assert.ok(await stored(server, key, 0), 'the leftover is there after the restart');
     await server.kinesis.trimAll();
     assert.equal(await stored(server, key, 0), false, 'the sweep finished the drop');
     await expectError(iteratorOf(0), 'ResourceNotFoundException', shardNotFound(STREAM, shardId(0)));
