@@ -249,3 +249,23 @@ describe('channel control plane', () => {
     assert.equal(noUpdate.name, 'InvalidArgumentException');
   });
 });
+
+describe('channel control-plane rates', () => {
+  let server: S3TestServer;
+  let kinesis: KinesisClient;
+  const clock = new ManualClock(Date.UTC(2026, 4, 2, 8, 0, 0));
+  before(async () => {
+    server = await startS3TestServer({ limits: 'on' }, { clock });
+    kinesis = server.client();
+  });
+  after(() => server.destroy());
+
+  it('allows 5 ListChannels calls per second per account, then answers LimitExceededException', async () => {
+    for (let i = 0; i < 5; i++) await kinesis.send(new ListChannelsCommand({}));
+    const throttled = await rejection(() => kinesis.send(new ListChannelsCommand({})));
+    assert.equal(throttled.name, 'LimitExceededException');
+    assert.equal(throttled.message, 'Rate exceeded for account 000000000000.');
+    clock.advance(1000);
+    await kinesis.send(new ListChannelsCommand({}));
+  });
+});
