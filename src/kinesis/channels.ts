@@ -397,7 +397,13 @@ export class Channels {
   private async settleAll(): Promise<ChannelMeta[]> {
     const gone: ChannelMeta[] = [];
     const stored = await this.load();
-    const due = [...stored.values()].some((c) => this.settled(c) !== c || this.sourceGone(c));
+    // A source stream this node does not know may be one its catalog watch has not caught up with.
+    const failing = new Set<string>();
+    for (const c of stored.values()) {
+      if (c.status === 'FAILED' || c.status === 'DELETING' || this.k.byStreamKey(c.stream.key) !== undefined) continue;
+      if ((await this.k.catalog.getStream(c.stream.key)) === undefined) failing.add(c.id);
+    }
+    const due = failing.size > 0 || [...stored.values()].some((c) => this.settled(c) !== c);
     if (!due) return [...stored.values()];
     const result = await this.change((channels) => {
       let changed = false;
@@ -409,7 +415,7 @@ export class Channels {
           changed = true;
           continue;
         }
-        if (this.sourceGone(s)) {
+        if (failing.has(s.id) && s.status !== 'FAILED' && s.status !== 'DELETING') {
           s = { ...s, status: 'FAILED', statusReason: `The source stream ${s.stream.name} no longer exists.` };
           delete s.statusUntil;
         }
@@ -422,11 +428,6 @@ export class Channels {
     });
     for (const c of gone) await this.dropLog(c);
     return result;
-  }
-
-  private sourceGone(c: ChannelMeta): boolean {
-    if (c.status === 'FAILED' || c.status === 'DELETING') return false;
-    return this.k.byStreamKey(c.stream.key) === undefined;
   }
 
   private async run(channels: readonly ChannelMeta[]): Promise<void> {
