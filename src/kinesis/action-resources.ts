@@ -7,11 +7,17 @@
  * - consumer: the consumer named by ConsumerARN, or by StreamARN and ConsumerName
  * - resource: the stream or consumer named by ResourceARN (tags and resource policies)
  * - account: no resource; the ARN in policies and messages is `*`
+ * - channel: the channel named by ChannelARN (CreateChannel: by ChannelName)
  */
-export type ResourceKind = 'stream' | 'consumer' | 'resource' | 'account' | 'iterator';
+export type ResourceKind = 'stream' | 'consumer' | 'resource' | 'account' | 'iterator' | 'channel';
 
 export const kinesisActionResources: Readonly<Record<string, ResourceKind>> = {
   AddTagsToStream: 'stream',
+  CreateChannel: 'channel',
+  DeleteChannel: 'channel',
+  DescribeChannel: 'channel',
+  ListChannels: 'account',
+  UpdateChannel: 'channel',
   CreateStream: 'stream',
   DecreaseStreamRetentionPeriod: 'stream',
   DeleteResourcePolicy: 'resource',

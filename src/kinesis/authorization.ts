@@ -23,6 +23,10 @@ async function resourceArn(k: KinesisContext, operation: string, input: Input): 
       return '*';
     case 'resource':
       return str(input.ResourceARN);
+    case 'channel': {
+      const name = str(input.ChannelName);
+      return str(input.ChannelARN) ?? (name ? `arn:aws:kinesis:${k.settings.region}:${k.settings.accountId}:channel/${name}` : undefined);
+    }
     case 'stream': {
       const arn = streamArn(input);
       if (arn || operation !== 'ListShards') return arn;

@@ -19,7 +19,8 @@ export interface Resource {
   readonly arn: string;
   /** How messages name it: "stream orders". */
   readonly label: string;
-  readonly stream: Stream;
+  /** The stream it is or belongs to; a channel has none. */
+  readonly stream?: Stream;
   tags(): Readonly<Record<string, string>>;
   policy(): string | undefined;
   /** Refuses a change while the resource is being created or deleted. */

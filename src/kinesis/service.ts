@@ -31,6 +31,7 @@ import { IteratorCodec } from './shard-iterator.js';
 import type { Shard } from './shard.js';
 import { shardNotFound } from './starting-position.js';
 import { Stream } from './stream.js';
+import { Channels } from './channels.js';
 import { FanOut } from './subscriptions.js';
 import type { KinesisSettings } from './settings.js';
 import type { CreateStreamParams, RecordCipher, StreamRef } from './context.js';
@@ -91,6 +92,9 @@ export class Kinesis implements OperationContext {
   /** Per-shard throughput limits and control-plane call rates. */
   readonly limits: Limits;
 
+  /** Channels: their catalog document and, on the lease holder, their delivery. */
+  readonly channels: Channels;
+
   /** One-minute stream- and shard-level metrics (CloudWatch names). */
   readonly metrics: MetricsRecorder;
 
@@ -120,6 +124,7 @@ export class Kinesis implements OperationContext {
     this.lease = deps.lease ?? { held: true };
     this.logger = deps.logger;
     this.limits = new Limits(settings.limits, settings.accountId);
+    this.channels = new Channels(this, this.lease);
     this.metrics = new MetricsRecorder({
       clock,
       store: deps.metricsStore,
@@ -185,6 +190,7 @@ export class Kinesis implements OperationContext {
   async close(): Promise<void> {
     await this.watch?.stop();
     this.fanOut.close();
+    await this.channels.close();
     await Promise.allSettled([...this.settling.values(), ...this.lanes.values()]);
     await this.metrics.flush(true);
     await this.logs.close();

@@ -187,6 +187,8 @@ async function start(config: ServeConfig, hooks: ServerHooks): Promise<RunningSe
     }
     return objectSink;
   };
+  // Channels deliver through the same object store, on the node holding the background-work lease.
+  kinesis.channels.startDelivery({ logger, objects });
   const firehoseConfig = firehoseSettings(config);
   // Started on first use: the jq binary when it is installed, jq-wasm in a worker otherwise.
   const jq = createJqRunner();
@@ -302,6 +304,7 @@ async function start(config: ServeConfig, hooks: ServerHooks): Promise<RunningSe
         readBudget?.close();
         await listener.close(5_000);
         await firehose.close();
+        await kinesis.channels.close();
         await jq.close();
         objectWriter?.close();
         await s3?.close();

@@ -5,11 +5,14 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import {
+  CreateChannelCommand,
   CreateStreamCommand,
   DeleteStreamCommand,
+  DescribeChannelCommand,
   DescribeStreamConsumerCommand,
   GetRecordsCommand,
   GetShardIteratorCommand,
+  ListChannelsCommand,
   ListStreamsCommand,
   PutRecordCommand,
   PutResourcePolicyCommand,
@@ -213,6 +216,35 @@ describe('authentication with a credentials file', () => {
     );
     const got = await admin.send(new GetRecordsCommand({ ShardIterator }));
     assert.ok(got.Records!.length >= 1);
+  });
+
+  it('authorizes channel operations against the channel ARN', async () => {
+    const alice = as('AKIDALICE', 'alice-secret');
+    const channel = `arn:aws:kinesis:us-east-1:${ACCOUNT}:channel/alice-channel`;
+    const c = await failure(
+      alice.send(
+        new CreateChannelCommand({
+          ChannelName: 'alice-channel',
+          ServiceExecutionRoleARN: `arn:aws:iam::${ACCOUNT}:role/delivery`,
+          StreamConfigurationList: [{ StreamARN: STREAM_ARN('orders'), RecordConfiguration: { RecordFormatType: 'JSON' } }],
+          S3DestinationConfiguration: { StorageConfiguration: { BucketARN: 'arn:aws:s3:::bkt', ExpectedBucketOwner: ACCOUNT, CompressionType: 'NONE' } },
+        }),
+      ),
+    );
+    assert.equal(c.name, 'AccessDeniedException');
+    assert.equal(
+      c.message,
+      `User: ${ALICE} is not authorized to perform: kinesis:CreateChannel on resource: ${channel} because no identity-based policy allows the kinesis:CreateChannel action`,
+    );
+    const d = await failure(alice.send(new DescribeChannelCommand({ ChannelARN: channel })));
+    assert.equal(
+      d.message,
+      `User: ${ALICE} is not authorized to perform: kinesis:DescribeChannel on resource: ${channel} because no identity-based policy allows the kinesis:DescribeChannel action`,
+    );
+    const l = await failure(alice.send(new ListChannelsCommand({})));
+    assert.equal(l.message, `User: ${ALICE} is not authorized to perform: kinesis:ListChannels on resource: * because no identity-based policy allows the kinesis:ListChannels action`);
+    const listed = await admin.send(new ListChannelsCommand({}));
+    assert.deepEqual(listed.ChannelSummaries, []);
   });
 
   it('authorizes consumer operations against the consumer ARN', async () => {

@@ -8,6 +8,7 @@ interface Input extends StreamRef {
 
 export const deleteStream = defineOperation<Input, void>('DeleteStream', async (k, input) => {
   const stream = await k.resolve(input);
+  await k.channels.checkStreamDeletion(stream);
   await checkConsumersForDeletion(k, stream, input.EnforceConsumerDeletion === true);
   await k.deleteStream(stream, withoutConsumers);
   k.fanOut.streamChanged(stream.key);

@@ -1,3 +1,4 @@
+import { CHANNEL_LIMIT } from '../channels.js';
 import { defineOperation } from './operation.js';
 
 export const describeLimits = defineOperation<Record<string, never>, unknown>('DescribeLimits', async (k) => {
@@ -7,5 +8,7 @@ export const describeLimits = defineOperation<Record<string, never>, unknown>('D
     OpenShardCount: k.openShardCount(),
     OnDemandStreamCount: k.onDemandStreamCount(),
     OnDemandStreamCountLimit: k.settings.onDemandStreamLimit,
+    ChannelCount: await k.channels.count(),
+    ChannelCountLimit: CHANNEL_LIMIT,
   };
 });

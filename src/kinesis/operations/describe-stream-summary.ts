@@ -21,6 +21,7 @@ export const describeStreamSummary = defineOperation<StreamRef, unknown>('Descri
       KeyId: m.keyId,
       OpenShardCount: m.status === 'CREATING' ? 0 : stream.openShards.length,
       ConsumerCount: await consumerCount(k, stream),
+      ChannelCount: await k.channels.countFor(stream),
       MaxRecordSizeInKiB: m.maxRecordSizeKiB,
       RecordDistributionStrategy: m.mode === 'ON_DEMAND' ? m.recordDistribution : undefined,
       WarmThroughput: warmThroughput(m, k.now),

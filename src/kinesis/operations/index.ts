@@ -1,5 +1,8 @@
-import { UnknownOperationException } from '../../protocol/errors.js';
-import { defineOperation } from './operation.js';
+import { createChannel } from './create-channel.js';
+import { deleteChannel } from './delete-channel.js';
+import { describeChannel } from './describe-channel.js';
+import { listChannels } from './list-channels.js';
+import { updateChannel } from './update-channel.js';
 import { addTagsToStream } from './add-tags-to-stream.js';
 import { deleteResourcePolicy } from './delete-resource-policy.js';
 import { describeAccountSettings } from './describe-account-settings.js';
@@ -43,19 +46,13 @@ import { subscribeToShard } from './subscribe-to-shard.js';
 import { updateShardCount } from './update-shard-count.js';
 import { updateStreamMode } from './update-stream-mode.js';
 
-/**
- * Operations whose input shape is known but which are not served yet (the Channel operations): a
- * request is validated as AWS validates it, then answered UnknownOperationException.
- */
-const notServedYet = ['CreateChannel', 'DescribeChannel', 'UpdateChannel', 'DeleteChannel', 'ListChannels'].map((name) =>
-  defineOperation<unknown, never>(name, async () => {
-    throw new UnknownOperationException('');
-  }),
-);
-
 /** Every Kinesis operation, by name. */
 export const kinesisOperations: OperationTable<OperationContext> = operationTable<OperationContext>([
-  ...notServedYet,
+    createChannel,
+    describeChannel,
+    updateChannel,
+    deleteChannel,
+    listChannels,
     createStream,
     deleteStream,
     describeLimits,

@@ -1,4 +1,4 @@
-import { resolveResource } from '../resources.js';
+import { resolveTaggable } from './taggable.js';
 import { sortedTags } from '../tags.js';
 import { defineOperation } from './operation.js';
 
@@ -7,6 +7,6 @@ interface Input {
 }
 
 export const listTagsForResource = defineOperation<Input, unknown>('ListTagsForResource', async (k, input) => {
-  const resource = await resolveResource(k, input.ResourceARN);
+  const resource = await resolveTaggable(k, input.ResourceARN);
   return { Tags: sortedTags(resource.tags()) };
 });

@@ -1,4 +1,4 @@
-import { resolveResource } from '../resources.js';
+import { resolveTaggable } from './taggable.js';
 import { addTags } from '../tags.js';
 import { defineOperation } from './operation.js';
 
@@ -8,6 +8,6 @@ interface Input {
 }
 
 export const tagResource = defineOperation<Input, void>('TagResource', async (k, input) => {
-  await addTags(k, await resolveResource(k, input.ResourceARN), input.Tags);
+  await addTags(k, await resolveTaggable(k, input.ResourceARN), input.Tags);
   return undefined;
 });

@@ -1,4 +1,4 @@
-import { resolveResource } from '../resources.js';
+import { resolveTaggable } from './taggable.js';
 import { removeTags } from '../tags.js';
 import { defineOperation } from './operation.js';
 
@@ -8,6 +8,6 @@ interface Input {
 }
 
 export const untagResource = defineOperation<Input, void>('UntagResource', async (k, input) => {
-  await removeTags(k, await resolveResource(k, input.ResourceARN), input.TagKeys);
+  await removeTags(k, await resolveTaggable(k, input.ResourceARN), input.TagKeys);
   return undefined;
 });

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { JetStreamCatalog, connectJetStream, type JetStreamConnection } from '../../../src/storage/jetstream/index.js';
+import type { Clock } from '../../../src/util/clock.js';
 import { CLI, kinesisClient, removeDir, startTestServer, tempDir, type TestServer } from '../../helpers/server.js';
 import { startNatsCluster, type NatsCluster } from '../../storage/jetstream/nats-server.js';
 
@@ -32,7 +33,7 @@ export interface TestCluster {
   servers: string;
   prefix: string;
   /** Starts a node in this process. */
-  node(overrides?: Record<string, unknown>): Promise<TestServer>;
+  node(overrides?: Record<string, unknown>, opts?: { clock?: Clock }): Promise<TestServer>;
   /** Starts a node as a child process, with extra `tributary serve` flags. */
   spawnNode(args?: string[]): Promise<ChildNode>;
   /** A connection to the cluster and its catalog, for looking at what the nodes wrote. */
@@ -77,15 +78,18 @@ export async function startCluster(): Promise<TestCluster> {
     nats,
     servers,
     prefix,
-    async node(overrides = {}) {
-      const server = await startTestServer({
-        storage: 'jetstream',
-        nats: servers,
-        natsReplicas: 3,
-        natsPrefix: prefix,
-        masterKeyFile,
-        ...overrides,
-      });
+    async node(overrides = {}, opts = {}) {
+      const server = await startTestServer(
+        {
+          storage: 'jetstream',
+          nats: servers,
+          natsReplicas: 3,
+          natsPrefix: prefix,
+          masterKeyFile,
+          ...overrides,
+        },
+        opts,
+      );
       nodes.push(server);
       return server;
     },

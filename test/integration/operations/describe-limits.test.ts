@@ -28,21 +28,21 @@ describe('DescribeLimits', () => {
   };
 
   it('reports the shard limit, open shards and on-demand streams as they change', async () => {
-    assert.deepEqual(await limits(), { ShardLimit: 7, OpenShardCount: 0, OnDemandStreamCount: 0, OnDemandStreamCountLimit: 50 });
+    assert.deepEqual(await limits(), { ShardLimit: 7, OpenShardCount: 0, OnDemandStreamCount: 0, OnDemandStreamCountLimit: 50, ChannelCount: 0, ChannelCountLimit: 50 });
 
     await client.send(new CreateStreamCommand({ StreamName: 'dl-a', ShardCount: 2 }));
     await client.send(new CreateStreamCommand({ StreamName: 'dl-b', ShardCount: 1 }));
-    assert.deepEqual(await limits(), { ShardLimit: 7, OpenShardCount: 3, OnDemandStreamCount: 0, OnDemandStreamCountLimit: 50 });
+    assert.deepEqual(await limits(), { ShardLimit: 7, OpenShardCount: 3, OnDemandStreamCount: 0, OnDemandStreamCountLimit: 50, ChannelCount: 0, ChannelCountLimit: 50 });
 
     await client.send(new CreateStreamCommand({ StreamName: 'dl-od', StreamModeDetails: { StreamMode: 'ON_DEMAND' } }));
-    assert.deepEqual(await limits(), { ShardLimit: 7, OpenShardCount: 7, OnDemandStreamCount: 1, OnDemandStreamCountLimit: 50 });
+    assert.deepEqual(await limits(), { ShardLimit: 7, OpenShardCount: 7, OnDemandStreamCount: 1, OnDemandStreamCountLimit: 50, ChannelCount: 0, ChannelCountLimit: 50 });
 
     await expectError(client.send(new CreateStreamCommand({ StreamName: 'dl-c', ShardCount: 1 })), 'LimitExceededException');
     assert.equal((await limits()).OpenShardCount, 7, 'a refused stream takes no shards');
 
     await client.send(new DeleteStreamCommand({ StreamName: 'dl-a' }));
     await client.send(new DeleteStreamCommand({ StreamName: 'dl-od' }));
-    assert.deepEqual(await limits(), { ShardLimit: 7, OpenShardCount: 1, OnDemandStreamCount: 0, OnDemandStreamCountLimit: 50 });
+    assert.deepEqual(await limits(), { ShardLimit: 7, OpenShardCount: 1, OnDemandStreamCount: 0, OnDemandStreamCountLimit: 50, ChannelCount: 0, ChannelCountLimit: 50 });
   });
 
   it('ignores members it does not know', async () => {

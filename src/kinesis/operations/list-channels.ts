@@ -1,0 +1,3 @@
+import { defineOperation } from './operation.js';
+
+export const listChannels = defineOperation<Record<string, any>, unknown>('ListChannels', (k, input) => k.channels.list(input));

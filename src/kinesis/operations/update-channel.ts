@@ -1,0 +1,3 @@
+import { defineOperation } from './operation.js';
+
+export const updateChannel = defineOperation<Record<string, any>, unknown>('UpdateChannel', (k, input) => k.channels.update(input));
