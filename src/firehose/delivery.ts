@@ -12,7 +12,7 @@ import { HTTP_ENDPOINT_FAILED, HttpEndpointDestination, httpEndpointErrorLine } 
 import { PostgresLoader, RedshiftDestination, type TableLoader } from '../delivery/destinations/redshift.js';
 import { parseJdbcUrl, quoteColumnList, quoteTableName, resolveTarget, translateCopyOptions, type RedshiftHosts } from '../delivery/destinations/redshift-copy.js';
 import { S3Destination, type ObjectSink } from '../delivery/destinations/s3.js';
-import { DeliveryPipeline } from '../delivery/pipeline.js';
+import { DeliveryPipeline, type DeliveryEvent } from '../delivery/pipeline.js';
 import { evaluatePrefix, objectName, parsePrefix, type CompiledPrefix } from '../delivery/prefix.js';
 import { BuiltInProcessor, errorRecordLine, processingSettings } from '../delivery/processors.js';
 import { createRecordFormatConverter, formatConversionErrorRecord, type DataFormatConversionSettings } from '../delivery/formats/record-format.js';
@@ -20,6 +20,7 @@ import { SchemaCatalog } from '../delivery/formats/schema-catalog.js';
 import type { JqRunner } from '../delivery/jq.js';
 import { LambdaProcessor, type LambdaFunctions } from '../delivery/lambda.js';
 import type { FailedRecord } from '../delivery/records.js';
+import type { DeliveryTarget, FirehoseMetrics } from '../metrics/firehose.js';
 import type { Catalog } from '../storage/catalog.js';
 import type { Clock } from '../util/clock.js';
 import { DeliveryStreamCatalog } from './catalog.js';
@@ -50,12 +51,21 @@ export interface DeliveryDeps {
   httpEndpointCertificates?: string[];
   /** `--redshift-hosts`: the PostgreSQL servers Redshift clusters are loaded into. */
   redshiftHosts?: RedshiftHosts;
+  /** Firehose's metrics (DeliveryToS3.*, DataReadFromKinesisStream.*, …). */
+  metrics?: FirehoseMetrics;
+}
+
+/** The metric family a destination's deliveries are counted under. */
+function deliveryTarget(kind: string): DeliveryTarget | undefined {
+  return kind === 'ExtendedS3' ? 'S3' : kind === 'HttpEndpoint' ? 'HttpEndpoint' : kind === 'Redshift' ? 'Redshift' : undefined;
 }
 
 export function deliveryStarter(deps: DeliveryDeps): DeliveryStarter {
   return (stream, log, progress) => {
     const logger = deps.logger.child({ deliveryStream: stream.name });
     const kind = stream.destination.kind;
+    const metrics = deps.metrics;
+    const target = deliveryTarget(kind);
     const destination =
       kind === 'ExtendedS3'
         ? s3Destination(stream, stream.destination.config, deps, logger)
@@ -77,6 +87,7 @@ export function deliveryStarter(deps: DeliveryDeps): DeliveryStarter {
             catalog: deps.catalog,
             logger,
             now: () => deps.clock.now(),
+            ...(metrics ? { onRead: (records: number, bytes: number) => metrics.recordSourceRead(stream.name, records, bytes, deps.clock.now()) } : {}),
           })
         : undefined;
     if (!destination) return reader && { step: async () => void (await reader.step()), close: async () => reader.close() };
@@ -108,6 +119,14 @@ export function deliveryStarter(deps: DeliveryDeps): DeliveryStarter {
       sizeBytes: hints.SizeInMBs * MiB,
       intervalMs: hints.IntervalInSeconds * 1000,
       maxPartitions: 500,
+      ...(metrics && target
+        ? {
+            observe: (event: DeliveryEvent) => {
+              if (event.kind === 'delivered') metrics.recordDelivered(stream.name, target, event.records, event.bytes, event.oldestArrival, event.now);
+              else if (event.kind === 'retry') metrics.recordDeliveryFailed(stream.name, target, event.now);
+            },
+          }
+        : {}),
     });
     // An endpoint may take minutes to answer, a COPY as long: their delivery runs beside the service's step, not in it.
     const inBackground = destination instanceof HttpEndpointDestination || destination instanceof RedshiftDestination;

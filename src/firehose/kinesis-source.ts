@@ -46,6 +46,8 @@ export class KinesisSourceReader {
       catalog: Catalog;
       logger: Logger;
       now: () => number;
+      /** Told of each page appended: its user records and their data bytes. */
+      onRead?: (records: number, bytes: number) => void;
     },
   ) {}
 
@@ -87,6 +89,11 @@ export class KinesisSourceReader {
           }
           await this.o.log.append(inputs, this.o.now());
           appended += inputs.length;
+          if (this.o.onRead) {
+            let bytes = 0;
+            for (const i of inputs) bytes += i.data.length;
+            this.o.onRead(inputs.length, bytes);
+          }
           state.after = records[records.length - 1]!.SequenceNumber;
         }
         if (out.NextShardIterator === undefined || out.NextShardIterator === null) state.done = true;

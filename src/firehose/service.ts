@@ -15,6 +15,7 @@ import type { Logger } from 'pino';
 import { InvalidArgumentException, LimitExceededException, ResourceInUseException } from '../protocol/errors.js';
 import type { Catalog } from '../storage/catalog.js';
 import type { LogStore, ShardLog } from '../storage/types.js';
+import type { FirehoseMetrics } from '../metrics/firehose.js';
 import type { Clock } from '../util/clock.js';
 import { DeliveryStreamCatalog } from './catalog.js';
 import { checkDestination } from './checks.js';
@@ -36,6 +37,8 @@ export interface FirehoseDeps {
    * no record is delivered by two nodes at once; without a lease this node always delivers.
    */
   lease?: { readonly held: boolean };
+  /** Firehose's metrics: accepted records here, deliveries in the pipelines. */
+  metrics?: FirehoseMetrics;
 }
 
 /** How often a node that delivers for a cluster reads the delivery streams other nodes changed. */
@@ -103,6 +106,7 @@ export class Firehose {
     await this.stepping?.catch(() => {});
     await Promise.allSettled([...this.running.values()].map((r) => r.handle?.close()));
     this.running.clear();
+    await this.deps.metrics?.flush(true).catch((err) => this.deps.logger.warn({ err }, 'writing the Firehose metrics failed'));
     // The logs belong to the LogStore, which its owner closes.
     this.logs.clear();
   }
@@ -254,7 +258,8 @@ export class Firehose {
   // ---- data plane ----
 
   /** Appends records to an ACTIVE DirectPut stream's log; resolves once they are durable. */
-  async put(name: string, data: readonly Buffer[]): Promise<{ ids: string[]; encrypted: boolean }> {
+  async put(name: string, data: readonly Buffer[], call: 'PutRecord' | 'PutRecordBatch' = 'PutRecordBatch'): Promise<{ ids: string[]; encrypted: boolean }> {
+    const started = performance.now();
     let stream = this.settled(this.streams.get(name));
     if (!stream || stream.status !== 'ACTIVE') {
       // Another node may have created it, or it may just have become ACTIVE.
@@ -270,6 +275,11 @@ export class Firehose {
       this.now,
     );
     void this.running.get(name)?.handle?.step().catch(() => {});
+    if (this.deps.metrics) {
+      let bytes = 0;
+      for (const d of data) bytes += d.length;
+      this.deps.metrics.recordPut(name, call, data.length, bytes, performance.now() - started, this.now);
+    }
     const ids = data.map((_, i) => recordId(stream.id, firstOffset + i));
     return { ids, encrypted: stream.encryption.status === 'ENABLED' || stream.encryption.status === 'DISABLING' };
   }
@@ -331,6 +341,8 @@ export class Firehose {
     if (this.stepping) return this.stepping;
     this.stepping = (async () => {
       try {
+        // Every node writes down the minutes of what it accepted, delivering or not.
+        await this.deps.metrics?.flush();
         const lease = this.deps.lease;
         if (lease && !lease.held) {
           // Another node delivers: what this one ran stops, and its records stay in the log for

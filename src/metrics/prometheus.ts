@@ -3,6 +3,7 @@ import { isLevel, SHARD_LEVEL_METRICS, snakeCase, STREAM_METRICS } from './names
 import type { MetricsRecorder } from './recorder.js';
 import type { MinuteBuckets } from './buckets.js';
 import type { StorageFaultCounts } from './storage-faults.js';
+import { FIREHOSE_METRICS, type FirehoseMetrics } from './firehose.js';
 
 const PREFIX = 'tributary_kinesis';
 
@@ -23,6 +24,7 @@ export function createPrometheusRegistry(
   recorder: MetricsRecorder,
   shardLabel: (index: number) => string,
   faults?: StorageFaultCounts,
+  firehose?: FirehoseMetrics,
 ): Registry {
   const registry = new Registry();
   const define = (scope: 'stream' | 'shard', names: readonly string[]) => {
@@ -66,6 +68,7 @@ export function createPrometheusRegistry(
   define('stream', STREAM_METRICS);
   define('shard', SHARD_LEVEL_METRICS);
   if (faults) defineStorageFaults(registry, faults);
+  if (firehose) defineFirehose(registry, firehose);
   return registry;
 }
 
@@ -93,5 +96,47 @@ function defineStorageFaults(registry: Registry, faults: StorageFaultCounts): vo
       this.reset();
       for (const r of faults.lostRows()) this.inc({ stream: r.stream, shard: r.shard }, r.records);
     },
+  });
+}
+
+/** The Prometheus family name of a Firehose metric: levels carry their unit, amounts are totals. */
+export function firehoseFamilyName(name: string): string {
+  const base = `tributary_firehose_${snakeCase(name)}`;
+  if (name.endsWith('.Latency')) return `${base}_milliseconds`;
+  if (name.endsWith('.DataFreshness')) return `${base}_seconds`;
+  return `${base}_total`;
+}
+
+/** Firehose's metrics by delivery stream: amounts as counters, latency and freshness as gauges. */
+function defineFirehose(registry: Registry, firehose: FirehoseMetrics): void {
+  FIREHOSE_METRICS.forEach((name, i) => {
+    const help = `Firehose ${name}`;
+    const labelNames = ['delivery_stream'];
+    if (name.endsWith('.Latency') || name.endsWith('.DataFreshness')) {
+      new Gauge({
+        name: firehoseFamilyName(name),
+        help,
+        labelNames,
+        registers: [registry],
+        collect() {
+          this.reset();
+          for (const [stream, b] of firehose.all()) {
+            const v = b.level(i);
+            if (v !== undefined) this.set({ delivery_stream: stream }, v);
+          }
+        },
+      });
+    } else {
+      new Counter({
+        name: firehoseFamilyName(name),
+        help,
+        labelNames,
+        registers: [registry],
+        collect() {
+          this.reset();
+          for (const [stream, b] of firehose.all()) this.inc({ delivery_stream: stream }, b.total(i));
+        },
+      });
+    }
   });
 }

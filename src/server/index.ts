@@ -29,6 +29,7 @@ import { OffsetClock, systemClock, type Clock } from '../util/clock.js';
 import { createAuth } from '../auth/index.js';
 import { createPrometheusRegistry } from '../metrics/prometheus.js';
 import { metricsStoreFor } from '../metrics/store.js';
+import { FirehoseMetrics } from '../metrics/firehose.js';
 import { StorageFaultCounts } from '../metrics/storage-faults.js';
 import {
   authSettings,
@@ -125,12 +126,14 @@ async function start(config: ServeConfig, hooks: ServerHooks): Promise<RunningSe
       })
     : undefined;
   const readBudget = config.maxReadBytes > 0 ? new ResponseBudget(config.maxReadBytes) : undefined;
+  const metricsStore = metricsStoreFor(catalog);
+  const firehoseMetrics = new FirehoseMetrics({ clock, store: metricsStore });
   const kinesis = new Kinesis({
     settings: kinesisSettings(config),
     catalog,
     logs,
     clock,
-    metricsStore: metricsStoreFor(catalog),
+    metricsStore,
     cipher: masterKey.cipher,
     readBudget,
     lease,
@@ -158,7 +161,7 @@ async function start(config: ServeConfig, hooks: ServerHooks): Promise<RunningSe
     operations: kinesisOperations,
     ...(kinesisAuthorize ? { authorize: (op, input, facts) => kinesisAuthorize(op.name, input, facts) } : {}),
   };
-  const registry = servesMetricsEndpoint(config) ? createPrometheusRegistry(kinesis.metrics, shardIdOf, storageFaults) : undefined;
+  const registry = servesMetricsEndpoint(config) ? createPrometheusRegistry(kinesis.metrics, shardIdOf, storageFaults, firehoseMetrics) : undefined;
   const debug = logger.isLevelEnabled('debug');
   const dynamodb = new DynamoDb(
     dynamoDbSettings(config),
@@ -198,8 +201,10 @@ async function start(config: ServeConfig, hooks: ServerHooks): Promise<RunningSe
     logs,
     clock,
     logger,
+    metrics: firehoseMetrics,
     deliver: deliveryStarter({
       clock,
+      metrics: firehoseMetrics,
       region: firehoseConfig.region,
       accountId: firehoseConfig.accountId,
       logger,

@@ -6,6 +6,6 @@ interface Input {
 }
 
 export const putRecord = defineOperation<Input, unknown>('PutRecord', async (f, input) => {
-  const { ids, encrypted } = await f.put(input.DeliveryStreamName, [input.Record.Data]);
+  const { ids, encrypted } = await f.put(input.DeliveryStreamName, [input.Record.Data], 'PutRecord');
   return { RecordId: ids[0], Encrypted: encrypted };
 });
