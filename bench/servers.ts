@@ -17,6 +17,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BENCH_TABLE } from './scenarios/firehose.js';
 import { nowMs, sleep } from './util.js';
 
 export type ServerKind = 'tributary' | 'kinesalite' | 'kinesis-mock';
@@ -70,7 +71,11 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** True when something at `endpoint` gives any HTTP answer to a Kinesis request. */
+/**
+ * True when something at `endpoint` answers a Kinesis request as a Kinesis endpoint does (a JSON
+ * or CBOR body, whatever the status): a server's other ports (Tributary's S3 endpoint answers in
+ * XML) do not count.
+ */
 export function answers(endpoint: string, timeoutMs = 1000): Promise<boolean> {
   const url = new URL(endpoint);
   return new Promise((resolve) => {
@@ -89,9 +94,11 @@ export function answers(endpoint: string, timeoutMs = 1000): Promise<boolean> {
         timeout: timeoutMs,
       },
       (res) => {
+        const type = String(res.headers['content-type'] ?? '');
+        const kinesis = /json|cbor/.test(type);
         res.resume();
-        res.on('end', () => resolve(true));
-        res.on('error', () => resolve(true));
+        res.on('end', () => resolve(kinesis));
+        res.on('error', () => resolve(kinesis));
       },
     );
     req.on('timeout', () => req.destroy(new Error('timeout')));
@@ -331,16 +338,19 @@ export async function startTributary(opts: StartOptions = {}): Promise<RunningSe
     // keep '?'
   }
   if (opts.engine === 'jetstream') return startTributaryOnJetStream(cli, version, dataDir, opts);
+  // The Firehose scenario's Parquet stream converts to this table.
+  const schemaFile = join(dataDir, '..', 'bench-schema.json');
+  writeFileSync(schemaFile, JSON.stringify(BENCH_TABLE));
   return launch(
     {
       kind: 'tributary',
       label: `tributary ${version}`,
       script: cli,
       // Benchmarks measure the server, not AWS's per-shard quotas: limits are off.
-      args: ['serve', '--port', '0', '--s3-port', '0', '--data-dir', dataDir, '--limits', 'off'],
+      args: ['serve', '--port', '0', '--s3-port', '0', '--data-dir', dataDir, '--limits', 'off', '--schema-file', schemaFile],
       env: {},
       dataDir,
-      config: { args: 'serve --port 0 --data-dir <tmp> --limits off' },
+      config: { args: 'serve --port 0 --data-dir <tmp> --limits off --schema-file <bench.events>' },
       port: null,
     },
     opts,

@@ -5,6 +5,7 @@ import { isUnsupported } from './client.js';
 import type { ServerRun } from './report.js';
 import { fanOutLatencyScenario } from './scenarios/fan-out-latency.js';
 import { fanOutThroughputScenario } from './scenarios/fan-out-throughput.js';
+import { firehoseScenario } from './scenarios/firehose.js';
 import { getRecordsScenario } from './scenarios/get-records.js';
 import { putRecordScenario } from './scenarios/put-record.js';
 import { putRecordsScenario } from './scenarios/put-records.js';
@@ -20,6 +21,7 @@ export const SCENARIOS: readonly Scenario[] = [
   visibilityScenario,
   fanOutLatencyScenario,
   fanOutThroughputScenario,
+  firehoseScenario,
 ];
 
 export interface CommonArgs {
