@@ -202,6 +202,30 @@ describe('limits', () => {
       await expectError(getRecords(it0), 'ProvisionedThroughputExceededException');
     });
 
+    it('returns every record available up to Limit after a burst while the shard is within its read budget', async () => {
+      await createStream(client, 'lim-burst', 1);
+      await client.send(new PutRecordsCommand({ StreamName: 'lim-burst', Records: [entry(SHARD0, 'a')] }));
+      const small = await client.send(
+        new GetRecordsCommand({ ShardIterator: await getIterator(client, 'lim-burst', shardId(0), 'TRIM_HORIZON') }),
+      );
+      assert.deepEqual(texts(small.Records!), ['a']);
+      for (let call = 0; call < 4; call++) {
+        const r = await client.send(
+          new PutRecordsCommand({ StreamName: 'lim-burst', Records: Array.from({ length: 4 }, () => entry(SHARD0, 40_000)) }),
+        );
+        assert.equal(r.FailedRecordCount, 0);
+      }
+      // 10 records of 40 kB are 0.2 s of the 2 MiB/s read rate: the next read waits that long.
+      clock.advance(1000);
+      const first = await client.send(new GetRecordsCommand({ ShardIterator: small.NextShardIterator, Limit: 10 }));
+      assert.equal(first.Records!.length, 10);
+      assert.ok(first.MillisBehindLatest! > 0);
+      clock.advance(1000);
+      const second = await client.send(new GetRecordsCommand({ ShardIterator: first.NextShardIterator, Limit: 10 }));
+      assert.equal(second.Records!.length, 6);
+      assert.equal(second.MillisBehindLatest, 0);
+    });
+
     it('charges the bytes read: after 3 MiB the shard refuses reads for 1.5 s', async () => {
       await createStream(client, 'lim-rb', 1);
       await client.send(new PutRecordsCommand({ StreamName: 'lim-rb', Records: [entry(SHARD0, MiB), entry(SHARD0, MiB), entry(SHARD0, MiB)] }));
