@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
+import type { Registry } from 'prom-client';
 import { kinesisOperations } from '../kinesis/operations/index.js';
 import { kinesisAuthorizer } from '../kinesis/authorization.js';
 import { Kinesis } from '../kinesis/service.js';
@@ -20,14 +21,12 @@ import { loadLambdaFunctions } from '../firehose/lambda-functions.js';
 import { loadSchemaCatalog, SchemaCatalog } from '../delivery/formats/schema-catalog.js';
 import { parseRedshiftHosts } from '../delivery/destinations/redshift-copy.js';
 import { Firehose } from '../firehose/service.js';
-import { JetStreamObjectStore } from '../s3/jetstream-store.js';
 import { ObjectWriter, objectWriterOptions } from '../s3/writer.js';
 import { createEmbeddedLogStore } from '../storage/embedded/index.js';
 import { DataDirLock } from '../storage/embedded/dir-lock.js';
-import { CatalogLease, openJetStreamStorage } from '../storage/jetstream/index.js';
+import type { CatalogLease } from '../storage/jetstream/index.js';
 import { OffsetClock, systemClock, type Clock } from '../util/clock.js';
 import { createAuth } from '../auth/index.js';
-import { createPrometheusRegistry } from '../metrics/prometheus.js';
 import { metricsStoreFor } from '../metrics/store.js';
 import { StorageFaultCounts } from '../metrics/storage-faults.js';
 import {
@@ -107,7 +106,9 @@ async function start(config: ServeConfig, hooks: ServerHooks): Promise<RunningSe
   const lambdas = lambdaFunctionSettings(config);
   const lambdaFunctions = await loadLambdaFunctions(lambdas.entries, lambdas);
   const jetStreamCluster = jetStreamSettings(config);
-  const jetStream = jetStreamCluster ? await openJetStreamStorage(jetStreamCluster) : undefined;
+  // The JetStream client loads only for --storage jetstream.
+  const jetStreamModule = jetStreamCluster ? await import('../storage/jetstream/index.js') : undefined;
+  const jetStream = jetStreamCluster && jetStreamModule ? await jetStreamModule.openJetStreamStorage(jetStreamCluster) : undefined;
   const catalog = jetStream?.catalog ?? new SqliteCatalog(path.join(config.dataDir, 'catalog.sqlite'));
   const embeddedLogs = embeddedLogSettings(config);
   const storageFaults = new StorageFaultCounts();
@@ -118,12 +119,13 @@ async function start(config: ServeConfig, hooks: ServerHooks): Promise<RunningSe
       onWarning: storageWarningSink(logger, storageFaults, () => kinesisRef),
     });
   // Nodes sharing a JetStream cluster run the background work on whichever holds the lease.
-  const lease = jetStream
-    ? new CatalogLease(catalog, 'lease.background', `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`, {
-        onChange: (held) => logger.info({ held }, held ? 'holding the background-work lease' : 'background-work lease lost'),
-        onError: (err) => logger.warn({ err }, 'background-work lease renewal failed'),
-      })
-    : undefined;
+  const lease: CatalogLease | undefined =
+    jetStream && jetStreamModule
+      ? new jetStreamModule.CatalogLease(catalog, 'lease.background', `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`, {
+          onChange: (held) => logger.info({ held }, held ? 'holding the background-work lease' : 'background-work lease lost'),
+          onError: (err) => logger.warn({ err }, 'background-work lease renewal failed'),
+        })
+      : undefined;
   const readBudget = config.maxReadBytes > 0 ? new ResponseBudget(config.maxReadBytes) : undefined;
   const kinesis = new Kinesis({
     settings: kinesisSettings(config),
@@ -158,7 +160,15 @@ async function start(config: ServeConfig, hooks: ServerHooks): Promise<RunningSe
     operations: kinesisOperations,
     ...(kinesisAuthorize ? { authorize: (op, input, facts) => kinesisAuthorize(op.name, input, facts) } : {}),
   };
-  const registry = servesMetricsEndpoint(config) ? createPrometheusRegistry(kinesis.metrics, shardIdOf, storageFaults) : undefined;
+  // The Prometheus registry reads the metrics when scraped, so it is made (and prom-client loaded) on the first scrape.
+  let registry: Promise<Registry> | undefined;
+  const scrape = servesMetricsEndpoint(config)
+    ? async () => {
+        registry ??= import('../metrics/prometheus.js').then((m) => m.createPrometheusRegistry(kinesis.metrics, shardIdOf, storageFaults));
+        const r = await registry;
+        return { contentType: r.contentType, body: await r.metrics() };
+      }
+    : undefined;
   const debug = logger.isLevelEnabled('debug');
   const dynamodb = new DynamoDb(
     dynamoDbSettings(config),
@@ -225,7 +235,7 @@ async function start(config: ServeConfig, hooks: ServerHooks): Promise<RunningSe
     maxBodyBytes: config.maxBodyBytes,
     verifier: auth.verifier,
     now: () => clock.now(),
-    metrics: registry && (async () => ({ contentType: registry.contentType, body: await registry.metrics() })),
+    metrics: scrape,
     about: () => ({ version, s3Endpoint: config.s3Endpoint || s3?.endpoint }),
     log: (event) => {
       if ('error' in event) logger.error(event, 'request failed');
@@ -251,7 +261,7 @@ async function start(config: ServeConfig, hooks: ServerHooks): Promise<RunningSe
     if (config.s3Port !== 'off') {
       // On JetStream every node serves every bucket: the objects are in the cluster's object stores.
       const store = jetStream
-        ? await JetStreamObjectStore.open(jetStream.connection, {
+        ? await (await import('../s3/jetstream-store.js')).JetStreamObjectStore.open(jetStream.connection, {
             sweep: true,
             onError: (err) => logger.warn({ err }, 'sweeping unfinished S3 uploads failed'),
           })
