@@ -16,7 +16,8 @@ import { DYNAMODB_JSON_CONTENT_TYPE, DYNAMODB_TARGET_PREFIX, dynamoDbOperations 
 import { DynamoDb } from '../dynamodb/service.js';
 import { FIREHOSE_TARGET_PREFIX, firehoseOperations } from '../firehose/operations/index.js';
 import { createJqRunner } from '../delivery/jq.js';
-import { deliveryStarter } from '../firehose/delivery.js';
+import type { DeliveryDeps } from '../firehose/delivery.js';
+import type { DeliveryStarter } from '../firehose/service.js';
 import { loadLambdaFunctions } from '../firehose/lambda-functions.js';
 import { loadSchemaCatalog, SchemaCatalog } from '../delivery/formats/schema-catalog.js';
 import { parseRedshiftHosts } from '../delivery/destinations/redshift-copy.js';
@@ -200,26 +201,32 @@ async function start(config: ServeConfig, hooks: ServerHooks): Promise<RunningSe
   const firehoseConfig = firehoseSettings(config);
   // Started on first use: the jq binary when it is installed, jq-wasm in a worker otherwise.
   const jq = createJqRunner();
+  const deliveryDeps: DeliveryDeps = {
+    clock,
+    region: firehoseConfig.region,
+    accountId: firehoseConfig.accountId,
+    logger,
+    catalog,
+    objects,
+    schemas,
+    jq,
+    lambdaFunctions,
+    ...(httpEndpointCertificates ? { httpEndpointCertificates } : {}),
+    redshiftHosts: parseRedshiftHosts(config.redshiftHosts),
+    kinesis: { call: (name, input) => callKinesis(kinesis, name, input) },
+  };
+  // The delivery engine (destinations, formats, processors) loads when the first delivery stream starts.
+  let starter: Promise<DeliveryStarter> | undefined;
   const firehose = new Firehose({
     settings: firehoseConfig,
     catalog,
     logs,
     clock,
     logger,
-    deliver: deliveryStarter({
-      clock,
-      region: firehoseConfig.region,
-      accountId: firehoseConfig.accountId,
-      logger,
-      catalog,
-      objects,
-      schemas,
-      jq,
-      lambdaFunctions,
-      ...(httpEndpointCertificates ? { httpEndpointCertificates } : {}),
-      redshiftHosts: parseRedshiftHosts(config.redshiftHosts),
-      kinesis: { call: (name, input) => callKinesis(kinesis, name, input) },
-    }),
+    deliver: async (stream, log, progress) => {
+      starter ??= import('../firehose/delivery.js').then((m) => m.deliveryStarter(deliveryDeps));
+      return (await starter)(stream, log, progress);
+    },
     ...(lease ? { lease } : {}),
   });
   const firehoseEndpoint: ServiceEndpoint<Firehose> = {
