@@ -87,7 +87,7 @@ for (const [name, parquet] of cases) {
   for (let run = 0; run < RUNS; run++) {
     const cpu = process.cpuUsage();
     const t0 = performance.now();
-    const result = setup.converter.convert(records);
+    const result = await setup.converter.convert(records);
     const wall = performance.now() - t0;
     if (result.failures.length || !result.body) throw new Error('conversion failed');
     if (wall < best.wall) best = { wall, cpu: cpuMs(cpu), size: result.body.byteLength };

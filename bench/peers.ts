@@ -51,7 +51,7 @@ async function main(): Promise<number> {
     }
     try {
       log(`measuring ${current.label} at ${current.endpoint} (pid ${current.pid}) with client ${client}`);
-      const results = await runSuite(current.endpoint, current.pid, common, log);
+      const results = await runSuite(current.endpoint, current.pid, common, log, kind);
       runs.push({ kind, label: current.label, endpoint: current.endpoint, client, config: current.config, results });
     } finally {
       log(`stopping ${current.label}`);

@@ -110,7 +110,7 @@ async function main(): Promise<number> {
       `measuring ${label} at ${endpoint}${server ? ` (pid ${server.pid})` : ''}` +
         ` with client ${describeClient(common.options.client)}`,
     );
-    const results = await runSuite(endpoint, server?.pid ?? null, common, log);
+    const results = await runSuite(endpoint, server?.pid ?? null, common, log, kind);
     const run: ServerRun & { config?: Record<string, unknown> } = {
       kind,
       label,

@@ -9,6 +9,7 @@ import { firehoseScenario } from './scenarios/firehose.js';
 import { getRecordsScenario } from './scenarios/get-records.js';
 import { putRecordScenario } from './scenarios/put-record.js';
 import { putRecordsScenario } from './scenarios/put-records.js';
+import { startUpScenario } from './scenarios/start-up.js';
 import type { ClientKind, Scenario, ScenarioContext, ScenarioOptions, ScenarioResult } from './scenarios/types.js';
 import { CLIENT_KINDS, UnsupportedError, describeClient } from './scenarios/types.js';
 import { visibilityScenario } from './scenarios/visibility.js';
@@ -22,6 +23,7 @@ export const SCENARIOS: readonly Scenario[] = [
   fanOutLatencyScenario,
   fanOutThroughputScenario,
   firehoseScenario,
+  startUpScenario,
 ];
 
 export interface CommonArgs {
@@ -161,11 +163,12 @@ export async function runSuite(
   serverPid: number | null,
   args: CommonArgs,
   log: (m: string) => void,
+  serverKind?: string,
 ): Promise<ScenarioResult[]> {
   const results: ScenarioResult[] = [];
   for (const s of args.scenarios) {
     log(`${s.id}: start`);
-    const r = await runScenario(s, { endpoint, serverPid, options: args.options, log });
+    const r = await runScenario(s, { endpoint, serverPid, serverKind, options: args.options, log });
     log(`${s.id}: ${r.status} in ${r.elapsedSeconds.toFixed(1)} s`);
     results.push(r);
   }

@@ -43,6 +43,8 @@ export interface ScenarioContext {
   endpoint: string;
   /** Process id of the server when the benchmark started it, else null. */
   serverPid: number | null;
+  /** What is measured: a server kind the benchmark started (tributary, kinesalite...), or endpoint. */
+  serverKind?: string;
   options: ScenarioOptions;
   log(message: string): void;
 }

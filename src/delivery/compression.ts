@@ -7,8 +7,14 @@
  */
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
-import { unzipSync, zipSync } from 'fflate';
-import snappy from 'snappyjs';
+// fflate and snappyjs load with the first object that needs them.
+import type SnappyJs from 'snappyjs';
+
+type Snappy = typeof SnappyJs;
+
+async function loadSnappy(): Promise<Snappy> {
+  return (await import('snappyjs')).default;
+}
 
 export type CompressionFormat = 'UNCOMPRESSED' | 'GZIP' | 'ZIP' | 'Snappy' | 'HADOOP_SNAPPY';
 
@@ -22,11 +28,11 @@ export async function compress(format: CompressionFormat, data: Buffer, entryNam
     case 'GZIP':
       return gzipAsync(data);
     case 'ZIP':
-      return Buffer.from(zipSync({ [entryName]: [data, { level: 6 }] }));
+      return Buffer.from((await import('fflate')).zipSync({ [entryName]: [data, { level: 6 }] }));
     case 'Snappy':
-      return snappyFramed(data);
+      return snappyFramed(await loadSnappy(), data);
     case 'HADOOP_SNAPPY':
-      return hadoopSnappy(data);
+      return hadoopSnappy(await loadSnappy(), data);
   }
 }
 
@@ -37,13 +43,13 @@ export async function decompress(format: CompressionFormat, data: Buffer): Promi
     case 'GZIP':
       return gunzipAsync(data);
     case 'ZIP': {
-      const entries = Object.values(unzipSync(data));
+      const entries = Object.values((await import('fflate')).unzipSync(data));
       return Buffer.concat(entries.map((e) => Buffer.from(e)));
     }
     case 'Snappy':
-      return unframeSnappy(data);
+      return unframeSnappy(await loadSnappy(), data);
     case 'HADOOP_SNAPPY':
-      return unHadoopSnappy(data);
+      return unHadoopSnappy(await loadSnappy(), data);
   }
 }
 
@@ -69,7 +75,7 @@ export function fileExtension(format: CompressionFormat, dataFormat?: 'parquet' 
 const STREAM_IDENTIFIER = Buffer.from([0xff, 0x06, 0x00, 0x00, 0x73, 0x4e, 0x61, 0x50, 0x70, 0x59]);
 const FRAME_CHUNK = 65_536;
 
-function snappyFramed(data: Buffer): Buffer {
+function snappyFramed(snappy: Snappy, data: Buffer): Buffer {
   const parts: Buffer[] = [STREAM_IDENTIFIER];
   for (let at = 0; at < data.length; at += FRAME_CHUNK) {
     const chunk = data.subarray(at, Math.min(data.length, at + FRAME_CHUNK));
@@ -88,7 +94,7 @@ function snappyFramed(data: Buffer): Buffer {
   return Buffer.concat(parts);
 }
 
-function unframeSnappy(data: Buffer): Buffer {
+function unframeSnappy(snappy: Snappy, data: Buffer): Buffer {
   const out: Buffer[] = [];
   let at = 0;
   while (at < data.length) {
@@ -113,7 +119,7 @@ function unframeSnappy(data: Buffer): Buffer {
 
 const HADOOP_BLOCK = 256 * 1024;
 
-function hadoopSnappy(data: Buffer): Buffer {
+function hadoopSnappy(snappy: Snappy, data: Buffer): Buffer {
   const parts: Buffer[] = [];
   for (let at = 0; at < data.length; at += HADOOP_BLOCK) {
     const block = data.subarray(at, Math.min(data.length, at + HADOOP_BLOCK));
@@ -126,7 +132,7 @@ function hadoopSnappy(data: Buffer): Buffer {
   return Buffer.concat(parts);
 }
 
-function unHadoopSnappy(data: Buffer): Buffer {
+function unHadoopSnappy(snappy: Snappy, data: Buffer): Buffer {
   const out: Buffer[] = [];
   let at = 0;
   while (at < data.length) {

@@ -207,7 +207,7 @@ function s3Destination(
           const failed = batch.records.map((record) => conversionFailure(record, setup.errorType, setup.message));
           return { body: Buffer.alloc(0), failed };
         }
-        const result = setup.converter.convert(batch.records.map((r) => r.data));
+        const result = await setup.converter.convert(batch.records.map((r) => r.data));
         const failed = result.failures.map((f) => conversionFailure(batch.records[f.index]!, f.errorCode, f.errorMessage));
         return { body: result.body ? Buffer.from(result.body.buffer, result.body.byteOffset, result.body.byteLength) : Buffer.alloc(0), failed };
       }

@@ -45,7 +45,11 @@ export interface FirehoseDeps {
 const CLUSTER_RELOAD_MS = 1_000;
 
 /** What the service asks of the delivery engine for one delivery stream. */
-export type DeliveryStarter = (stream: DeliveryStreamMeta, log: ShardLog, progress: DeliveryProgressStore) => DeliveryHandle | undefined;
+export type DeliveryStarter = (
+  stream: DeliveryStreamMeta,
+  log: ShardLog,
+  progress: DeliveryProgressStore,
+) => DeliveryHandle | undefined | Promise<DeliveryHandle | undefined>;
 
 export interface DeliveryHandle {
   /** New records were accepted (or time passed): deliver what is due. */
@@ -427,7 +431,7 @@ export class Firehose {
           load: async () => (await this.store.progress(s.id)).deliveredOffset,
           save: (deliveredOffset) => this.store.saveProgress(s.id, { deliveredOffset }),
         };
-        running = { versionId: s.versionId, id: s.id, handle: starter(s, log, progress) };
+        running = { versionId: s.versionId, id: s.id, handle: await starter(s, log, progress) };
         this.running.set(s.name, running);
       }
       await running.handle?.step().catch((err) => this.deps.logger.error({ err, deliveryStream: s.name }, 'delivery step failed'));

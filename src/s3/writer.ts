@@ -1,19 +1,11 @@
 import type { Readable } from 'node:stream';
-import {
-  CreateBucketCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadBucketCommand,
-  ListObjectsV2Command,
-  S3Client,
-  type S3ClientConfig,
-} from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 
 /**
  * The one way Tributary writes and reads objects: through the S3 API (`@aws-sdk/client-s3`, with
  * `@aws-sdk/lib-storage` splitting large bodies into a multipart upload), path-style, to its own
- * S3 endpoint or to any S3-compatible endpoint the operator names with --s3-endpoint.
+ * S3 endpoint or to any S3-compatible endpoint the operator names with --s3-endpoint. The SDK
+ * loads with a writer's first call, not with the server.
  */
 export interface ObjectWriterOptions {
   /** e.g. http://127.0.0.1:4568 */
@@ -56,29 +48,45 @@ export function objectWriterOptions(settings: { s3Endpoint: string; region: stri
   };
 }
 
-export class ObjectWriter {
-  readonly client: S3Client;
+/** The SDK modules a writer calls, and its client. */
+interface Sdk {
+  s3: typeof import('@aws-sdk/client-s3');
+  storage: typeof import('@aws-sdk/lib-storage');
+  client: S3Client;
+}
 
-  constructor(private readonly opts: ObjectWriterOptions) {
-    this.client = new S3Client({
-      endpoint: opts.endpoint,
-      region: opts.region,
-      credentials: opts.credentials,
-      forcePathStyle: true,
-    });
+export class ObjectWriter {
+  private sdk: Promise<Sdk> | undefined;
+
+  constructor(private readonly opts: ObjectWriterOptions) {}
+
+  /** The SDK and a client, loaded and made on first use (and again after close). */
+  private load(): Promise<Sdk> {
+    this.sdk ??= Promise.all([import('@aws-sdk/client-s3'), import('@aws-sdk/lib-storage')]).then(([s3, storage]) => ({
+      s3,
+      storage,
+      client: new s3.S3Client({
+        endpoint: this.opts.endpoint,
+        region: this.opts.region,
+        credentials: this.opts.credentials,
+        forcePathStyle: true,
+      }),
+    }));
+    return this.sdk;
   }
 
   /** Creates the bucket unless it is there already. */
   async ensureBucket(bucket: string): Promise<void> {
+    const { s3, client } = await this.load();
     try {
-      await this.client.send(new HeadBucketCommand({ Bucket: bucket }));
+      await client.send(new s3.HeadBucketCommand({ Bucket: bucket }));
       return;
     } catch (err) {
       const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
       if (status !== 404) throw err;
     }
     try {
-      await this.client.send(new CreateBucketCommand({ Bucket: bucket }));
+      await client.send(new s3.CreateBucketCommand({ Bucket: bucket }));
     } catch (err) {
       const name = (err as Error).name;
       if (name !== 'BucketAlreadyOwnedByYou' && name !== 'BucketAlreadyExists') throw err;
@@ -87,8 +95,9 @@ export class ObjectWriter {
 
   /** Writes an object (multipart when it is larger than one part); returns its ETag. */
   async put(bucket: string, key: string, body: Buffer | Uint8Array | string | Readable, options: PutOptions = {}): Promise<{ etag: string }> {
-    const upload = new Upload({
-      client: this.client,
+    const { storage, client } = await this.load();
+    const upload = new storage.Upload({
+      client,
       params: {
         Bucket: bucket,
         Key: key,
@@ -106,7 +115,8 @@ export class ObjectWriter {
 
   /** An object's bytes, streamed. */
   async stream(bucket: string, key: string): Promise<Readable> {
-    const out = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    const { s3, client } = await this.load();
+    const out = await client.send(new s3.GetObjectCommand({ Bucket: bucket, Key: key }));
     return out.Body as Readable;
   }
 
@@ -119,19 +129,27 @@ export class ObjectWriter {
 
   /** Every object under a prefix, in key order. */
   async *list(bucket: string, prefix = ''): AsyncGenerator<ListedObject> {
+    const { s3, client } = await this.load();
     let token: string | undefined;
     do {
-      const page = await this.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+      const page = await client.send(new s3.ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
       for (const o of page.Contents ?? []) yield { key: o.Key!, size: o.Size ?? 0, etag: o.ETag ?? '', lastModified: o.LastModified };
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
   }
 
   async delete(bucket: string, key: string): Promise<void> {
-    await this.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+    const { s3, client } = await this.load();
+    await client.send(new s3.DeleteObjectCommand({ Bucket: bucket, Key: key }));
   }
 
+  /** Closes the client, once it has been made. */
   close(): void {
-    this.client.destroy();
+    const sdk = this.sdk;
+    this.sdk = undefined;
+    void sdk?.then(
+      (s) => s.client.destroy(),
+      () => {},
+    );
   }
 }

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
+import type { Registry } from 'prom-client';
 import { kinesisOperations } from '../kinesis/operations/index.js';
 import { kinesisAuthorizer } from '../kinesis/authorization.js';
 import { Kinesis } from '../kinesis/service.js';
@@ -15,19 +16,18 @@ import { DYNAMODB_JSON_CONTENT_TYPE, DYNAMODB_TARGET_PREFIX, dynamoDbOperations 
 import { DynamoDb } from '../dynamodb/service.js';
 import { FIREHOSE_TARGET_PREFIX, firehoseOperations } from '../firehose/operations/index.js';
 import { createJqRunner } from '../delivery/jq.js';
-import { deliveryStarter } from '../firehose/delivery.js';
+import type { DeliveryDeps } from '../firehose/delivery.js';
+import type { DeliveryStarter } from '../firehose/service.js';
 import { loadLambdaFunctions } from '../firehose/lambda-functions.js';
 import { loadSchemaCatalog, SchemaCatalog } from '../delivery/formats/schema-catalog.js';
 import { parseRedshiftHosts } from '../delivery/destinations/redshift-copy.js';
 import { Firehose } from '../firehose/service.js';
-import { JetStreamObjectStore } from '../s3/jetstream-store.js';
 import { ObjectWriter, objectWriterOptions } from '../s3/writer.js';
 import { createEmbeddedLogStore } from '../storage/embedded/index.js';
 import { DataDirLock } from '../storage/embedded/dir-lock.js';
-import { CatalogLease, openJetStreamStorage } from '../storage/jetstream/index.js';
+import type { CatalogLease } from '../storage/jetstream/index.js';
 import { OffsetClock, systemClock, type Clock } from '../util/clock.js';
 import { createAuth } from '../auth/index.js';
-import { createPrometheusRegistry } from '../metrics/prometheus.js';
 import { metricsStoreFor } from '../metrics/store.js';
 import { FirehoseMetrics } from '../metrics/firehose.js';
 import { StorageFaultCounts } from '../metrics/storage-faults.js';
@@ -108,7 +108,9 @@ async function start(config: ServeConfig, hooks: ServerHooks): Promise<RunningSe
   const lambdas = lambdaFunctionSettings(config);
   const lambdaFunctions = await loadLambdaFunctions(lambdas.entries, lambdas);
   const jetStreamCluster = jetStreamSettings(config);
-  const jetStream = jetStreamCluster ? await openJetStreamStorage(jetStreamCluster) : undefined;
+  // The JetStream client loads only for --storage jetstream.
+  const jetStreamModule = jetStreamCluster ? await import('../storage/jetstream/index.js') : undefined;
+  const jetStream = jetStreamCluster && jetStreamModule ? await jetStreamModule.openJetStreamStorage(jetStreamCluster) : undefined;
   const catalog = jetStream?.catalog ?? new SqliteCatalog(path.join(config.dataDir, 'catalog.sqlite'));
   const embeddedLogs = embeddedLogSettings(config);
   const storageFaults = new StorageFaultCounts();
@@ -119,12 +121,13 @@ async function start(config: ServeConfig, hooks: ServerHooks): Promise<RunningSe
       onWarning: storageWarningSink(logger, storageFaults, () => kinesisRef),
     });
   // Nodes sharing a JetStream cluster run the background work on whichever holds the lease.
-  const lease = jetStream
-    ? new CatalogLease(catalog, 'lease.background', `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`, {
-        onChange: (held) => logger.info({ held }, held ? 'holding the background-work lease' : 'background-work lease lost'),
-        onError: (err) => logger.warn({ err }, 'background-work lease renewal failed'),
-      })
-    : undefined;
+  const lease: CatalogLease | undefined =
+    jetStream && jetStreamModule
+      ? new jetStreamModule.CatalogLease(catalog, 'lease.background', `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`, {
+          onChange: (held) => logger.info({ held }, held ? 'holding the background-work lease' : 'background-work lease lost'),
+          onError: (err) => logger.warn({ err }, 'background-work lease renewal failed'),
+        })
+      : undefined;
   const readBudget = config.maxReadBytes > 0 ? new ResponseBudget(config.maxReadBytes) : undefined;
   const metricsStore = metricsStoreFor(catalog);
   const firehoseMetrics = new FirehoseMetrics({ clock, store: metricsStore });
@@ -161,7 +164,15 @@ async function start(config: ServeConfig, hooks: ServerHooks): Promise<RunningSe
     operations: kinesisOperations,
     ...(kinesisAuthorize ? { authorize: (op, input, facts) => kinesisAuthorize(op.name, input, facts) } : {}),
   };
-  const registry = servesMetricsEndpoint(config) ? createPrometheusRegistry(kinesis.metrics, shardIdOf, storageFaults, firehoseMetrics) : undefined;
+  // The Prometheus registry reads the metrics when scraped, so it is made (and prom-client loaded) on the first scrape.
+  let registry: Promise<Registry> | undefined;
+  const scrape = servesMetricsEndpoint(config)
+    ? async () => {
+        registry ??= import('../metrics/prometheus.js').then((m) => m.createPrometheusRegistry(kinesis.metrics, shardIdOf, storageFaults, firehoseMetrics));
+        const r = await registry;
+        return { contentType: r.contentType, body: await r.metrics() };
+      }
+    : undefined;
   const debug = logger.isLevelEnabled('debug');
   const dynamodb = new DynamoDb(
     dynamoDbSettings(config),
@@ -195,6 +206,23 @@ async function start(config: ServeConfig, hooks: ServerHooks): Promise<RunningSe
   const firehoseConfig = firehoseSettings(config);
   // Started on first use: the jq binary when it is installed, jq-wasm in a worker otherwise.
   const jq = createJqRunner();
+  const deliveryDeps: DeliveryDeps = {
+    clock,
+    region: firehoseConfig.region,
+    accountId: firehoseConfig.accountId,
+    logger,
+    catalog,
+    objects,
+    schemas,
+    jq,
+    lambdaFunctions,
+    ...(httpEndpointCertificates ? { httpEndpointCertificates } : {}),
+    redshiftHosts: parseRedshiftHosts(config.redshiftHosts),
+    kinesis: { call: (name, input) => callKinesis(kinesis, name, input) },
+    metrics: firehoseMetrics,
+  };
+  // The delivery engine (destinations, formats, processors) loads when the first delivery stream starts.
+  let starter: Promise<DeliveryStarter> | undefined;
   const firehose = new Firehose({
     settings: firehoseConfig,
     catalog,
@@ -202,21 +230,10 @@ async function start(config: ServeConfig, hooks: ServerHooks): Promise<RunningSe
     clock,
     logger,
     metrics: firehoseMetrics,
-    deliver: deliveryStarter({
-      clock,
-      metrics: firehoseMetrics,
-      region: firehoseConfig.region,
-      accountId: firehoseConfig.accountId,
-      logger,
-      catalog,
-      objects,
-      schemas,
-      jq,
-      lambdaFunctions,
-      ...(httpEndpointCertificates ? { httpEndpointCertificates } : {}),
-      redshiftHosts: parseRedshiftHosts(config.redshiftHosts),
-      kinesis: { call: (name, input) => callKinesis(kinesis, name, input) },
-    }),
+    deliver: async (stream, log, progress) => {
+      starter ??= import('../firehose/delivery.js').then((m) => m.deliveryStarter(deliveryDeps));
+      return (await starter)(stream, log, progress);
+    },
     ...(lease ? { lease } : {}),
   });
   const firehoseEndpoint: ServiceEndpoint<Firehose> = {
@@ -232,7 +249,7 @@ async function start(config: ServeConfig, hooks: ServerHooks): Promise<RunningSe
     maxBodyBytes: config.maxBodyBytes,
     verifier: auth.verifier,
     now: () => clock.now(),
-    metrics: registry && (async () => ({ contentType: registry.contentType, body: await registry.metrics() })),
+    metrics: scrape,
     about: () => ({ version, s3Endpoint: config.s3Endpoint || s3?.endpoint }),
     log: (event) => {
       if ('error' in event) logger.error(event, 'request failed');
@@ -258,7 +275,7 @@ async function start(config: ServeConfig, hooks: ServerHooks): Promise<RunningSe
     if (config.s3Port !== 'off') {
       // On JetStream every node serves every bucket: the objects are in the cluster's object stores.
       const store = jetStream
-        ? await JetStreamObjectStore.open(jetStream.connection, {
+        ? await (await import('../s3/jetstream-store.js')).JetStreamObjectStore.open(jetStream.connection, {
             sweep: true,
             onError: (err) => logger.warn({ err }, 'sweeping unfinished S3 uploads failed'),
           })

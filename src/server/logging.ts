@@ -3,8 +3,17 @@
  * lines (pino-pretty, for a person at a terminal). `auto` picks readable lines when stdout is a
  * terminal. Both are written synchronously, so that the last lines before an exit are not lost.
  */
+import { createRequire } from 'node:module';
 import pino from 'pino';
-import pretty from 'pino-pretty';
+import type PinoPretty from 'pino-pretty';
+
+/**
+ * pino-pretty is loaded only when readable lines are wanted (it is CommonJS, so a require keeps
+ * createLogger synchronous).
+ */
+function loadPretty(): typeof PinoPretty {
+  return createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty;
+}
 
 export type LogFormat = 'auto' | 'pretty' | 'json';
 
@@ -25,7 +34,7 @@ export function createLogger(out: LogOutput): pino.Logger {
   const fd = out.fd ?? 1;
   if (!prettyLogs(out.format, fd)) return pino({ level: out.level }, pino.destination({ dest: fd, sync: true }));
   const tty = (fd === 1 ? process.stdout : fd === 2 ? process.stderr : undefined)?.isTTY === true;
-  const stream = pretty({
+  const stream = loadPretty()({
     destination: fd,
     sync: true,
     colorize: tty,

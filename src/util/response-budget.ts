@@ -6,9 +6,10 @@ import { systemClock, type Clock } from './clock.js';
  * has been handed to the operating system, so many large reads served at once would grow the
  * server without bound.
  *
- * A request takes a share before it reads. When the budget has room it gets what it asked for,
- * or the room that is left (a GetRecords reads a smaller batch then, as AWS may always return
- * fewer records than asked for); otherwise it waits, first come first served, for earlier
+ * A request takes a share before it reads, asking for the most it could need and the least it
+ * expects to do with. When the budget has room it gets what it asked for, or the room that is
+ * left if that is at least the least (a GetRecords reads a smaller batch then, as AWS may always
+ * return fewer records than asked for); otherwise it waits, first come first served, for earlier
  * responses to be sent. A request that waits longer than `maxWaitMs` gets nothing (GetRecords
  * answers ProvisionedThroughputExceededException, as AWS does under load).
  *
@@ -55,22 +56,26 @@ export class ResponseBudget {
 
   /**
    * A share of up to `want` bytes when one can be had without waiting: nobody waits before this
-   * request and the room left is at least `want` (or the smallest grant).
+   * request and the room left is at least `least` (by default `want`, or the smallest grant if
+   * that is less).
    */
-  tryTake(want: number): BudgetShare | undefined {
+  tryTake(want: number, least = want): BudgetShare | undefined {
     if (this.queue.length > 0) return undefined;
-    const grant = this.grantFor(want);
+    const grant = this.grantFor(want, least);
     if (grant === 0) return undefined;
     this.used += grant;
     return new BudgetShare(this, grant);
   }
 
-  /** Waits its turn for a share of up to `want` bytes; undefined after `maxWaitMs`. */
-  take(want: number): Promise<BudgetShare | undefined> {
-    const now = this.tryTake(want);
+  /**
+   * Waits its turn for a share of up to `want` bytes (at least `least`, as for tryTake); undefined
+   * after `maxWaitMs`.
+   */
+  take(want: number, least = want): Promise<BudgetShare | undefined> {
+    const now = this.tryTake(want, least);
     if (now) return Promise.resolve(now);
     return new Promise((resolve) => {
-      this.queue.push({ want, since: this.clock.now(), resolve });
+      this.queue.push({ want, least, since: this.clock.now(), resolve });
       if (this.timer === undefined) {
         this.timer = setInterval(() => this.sweep(), this.sweepMs);
         this.timer.unref();
@@ -115,12 +120,13 @@ export class ResponseBudget {
     this.sending.set(share, this.clock.now());
   }
 
-  private grantFor(want: number): number {
+  /** What a request for `want` bytes, content with `least`, is granted now (0: it waits). */
+  private grantFor(want: number, least: number): number {
     let free = this.maxBytes - this.used;
     if (free >= want) return want;
     if (this.sending.size > 0 && this.reclaim(this.clock.now())) free = this.maxBytes - this.used;
     if (free >= want) return want;
-    return free >= this.minGrant ? free : 0;
+    return free >= Math.min(least, this.minGrant) && free > 0 ? free : 0;
   }
 
   /** Gives back the shares of responses sending for `sendHoldMs` or longer; whether there were any. */
@@ -140,7 +146,7 @@ export class ResponseBudget {
   private serve(): void {
     while (this.queue.length > 0) {
       const w = this.queue[0]!;
-      const grant = this.grantFor(w.want);
+      const grant = this.grantFor(w.want, w.least);
       if (grant === 0) break;
       this.queue.shift();
       this.used += grant;
@@ -155,6 +161,7 @@ export class ResponseBudget {
 
 interface Waiter {
   want: number;
+  least: number;
   since: number;
   resolve(share: BudgetShare | undefined): void;
 }

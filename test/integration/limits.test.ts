@@ -7,6 +7,7 @@ import {
   GetRecordsCommand,
   GetShardIteratorCommand,
   ListShardsCommand,
+  ListStreamConsumersCommand,
   ListStreamsCommand,
   PutRecordCommand,
   PutRecordsCommand,
@@ -17,6 +18,7 @@ import { defaultConfig, resolveConfig } from '../../src/settings/index.js';
 import { ManualClock } from '../../src/util/clock.js';
 import {
   ACCOUNT,
+  arnOf,
   createStream,
   expectError,
   getIterator,
@@ -202,6 +204,30 @@ describe('limits', () => {
       await expectError(getRecords(it0), 'ProvisionedThroughputExceededException');
     });
 
+    it('returns every record available up to Limit after a burst while the shard is within its read budget', async () => {
+      await createStream(client, 'lim-burst', 1);
+      await client.send(new PutRecordsCommand({ StreamName: 'lim-burst', Records: [entry(SHARD0, 'a')] }));
+      const small = await client.send(
+        new GetRecordsCommand({ ShardIterator: await getIterator(client, 'lim-burst', shardId(0), 'TRIM_HORIZON') }),
+      );
+      assert.deepEqual(texts(small.Records!), ['a']);
+      for (let call = 0; call < 4; call++) {
+        const r = await client.send(
+          new PutRecordsCommand({ StreamName: 'lim-burst', Records: Array.from({ length: 4 }, () => entry(SHARD0, 40_000)) }),
+        );
+        assert.equal(r.FailedRecordCount, 0);
+      }
+      // 10 records of 40 kB are 0.2 s of the 2 MiB/s read rate: the next read waits that long.
+      clock.advance(1000);
+      const first = await client.send(new GetRecordsCommand({ ShardIterator: small.NextShardIterator, Limit: 10 }));
+      assert.equal(first.Records!.length, 10);
+      assert.ok(first.MillisBehindLatest! > 0);
+      clock.advance(1000);
+      const second = await client.send(new GetRecordsCommand({ ShardIterator: first.NextShardIterator, Limit: 10 }));
+      assert.equal(second.Records!.length, 6);
+      assert.equal(second.MillisBehindLatest, 0);
+    });
+
     it('charges the bytes read: after 3 MiB the shard refuses reads for 1.5 s', async () => {
       await createStream(client, 'lim-rb', 1);
       await client.send(new PutRecordsCommand({ StreamName: 'lim-rb', Records: [entry(SHARD0, MiB), entry(SHARD0, MiB), entry(SHARD0, MiB)] }));
@@ -307,6 +333,89 @@ describe('limits', () => {
         `Rate exceeded for stream lim-cp under account ${ACCOUNT}.`,
       );
       await client.send(new ListShardsCommand({ StreamName: 'lim-cp2' }));
+    });
+  });
+
+  describe('argument errors before call budgets', () => {
+    let server: TestServer;
+    let client: KinesisClient;
+    const clock = new ManualClock(wholeSecond());
+    before(async () => {
+      server = await startTestServer(
+        { limits: 'on', fsync: 'never', controlPlaneRates: 'CreateStream=1,ListShards=1,ListStreamConsumers=1' },
+        { clock },
+      );
+      client = server.client();
+    });
+    after(() => server.destroy());
+
+    it('answers a malformed CreateStream with its own error when the account is over the rate', async () => {
+      await createStream(client, 'arg-cs', 1);
+      await expectError(createStream(client, 'arg-cs2', 1), 'LimitExceededException', `Rate exceeded for stream arg-cs2 under account ${ACCOUNT}.`);
+      await expectError(
+        client.send(new CreateStreamCommand({ StreamName: 'arg-cs3' })),
+        'InvalidArgumentException',
+        'ShardCount is required for a stream in PROVISIONED mode.',
+      );
+      await expectError(createStream(client, 'arg-cs2', 1), 'LimitExceededException');
+    });
+
+    it('answers malformed ListStreams, ListShards and ListStreamConsumers with their own errors when over the rate', async () => {
+      clock.advance(1000);
+      await createStream(client, 'arg-ls', 1);
+      for (let i = 0; i < 5; i++) await client.send(new ListStreamsCommand({}));
+      await expectError(client.send(new ListStreamsCommand({})), 'LimitExceededException');
+      await expectError(
+        client.send(new ListStreamsCommand({ NextToken: 'x', ExclusiveStartStreamName: 'a' })),
+        'InvalidArgumentException',
+        'NextToken and ExclusiveStartStreamName cannot be provided together.',
+      );
+
+      await client.send(new ListShardsCommand({ StreamName: 'arg-ls' }));
+      await expectError(client.send(new ListShardsCommand({ StreamName: 'arg-ls' })), 'LimitExceededException');
+      await expectError(
+        client.send(new ListShardsCommand({ StreamName: 'arg-ls', ShardFilter: { Type: 'AFTER_SHARD_ID' } })),
+        'InvalidArgumentException',
+        'ShardId must be provided for a ShardFilter of type AFTER_SHARD_ID.',
+      );
+      await expectError(
+        client.send(new ListShardsCommand({ StreamName: 'arg-ls', NextToken: 'x' })),
+        'InvalidArgumentException',
+        'NextToken and StreamName cannot be provided together.',
+      );
+
+      const StreamARN = arnOf('arg-ls');
+      await client.send(new ListStreamConsumersCommand({ StreamARN }));
+      await expectError(client.send(new ListStreamConsumersCommand({ StreamARN })), 'LimitExceededException');
+      await expectError(
+        client.send(new ListStreamConsumersCommand({ StreamARN, NextToken: 'x', StreamCreationTimestamp: new Date() })),
+        'InvalidArgumentException',
+        'NextToken and StreamCreationTimestamp cannot be provided together.',
+      );
+    });
+
+    it('answers a malformed GetRecords or PutRecord on a throttled shard with its own error', async () => {
+      clock.advance(1000);
+      await createStream(client, 'arg-dp', 1);
+      await client.send(new PutRecordsCommand({ StreamName: 'arg-dp', Records: [entry(SHARD0, MiB)] }));
+      const first = await client.send(
+        new GetRecordsCommand({ ShardIterator: await getIterator(client, 'arg-dp', shardId(0), 'TRIM_HORIZON') }),
+      );
+      assert.equal(first.Records!.length, 1);
+      // 1 MiB read: the shard refuses reads for 0.5 s.
+      await expectError(client.send(new GetRecordsCommand({ ShardIterator: first.NextShardIterator })), 'ProvisionedThroughputExceededException');
+      await expectError(client.send(new GetRecordsCommand({ ShardIterator: 'AAAA' + first.NextShardIterator!.slice(4) })), 'InvalidArgumentException', 'Invalid ShardIterator.');
+
+      // 10 MiB written at once: the shard refuses writes for a second.
+      for (let i = 0; i < 9; i++) await client.send(new PutRecordsCommand({ StreamName: 'arg-dp', Records: [entry(SHARD0, MiB)] }));
+      await expectError(
+        client.send(new PutRecordCommand({ StreamName: 'arg-dp', PartitionKey: 'k', ExplicitHashKey: SHARD0, Data: Buffer.from('x') })),
+        'ProvisionedThroughputExceededException',
+      );
+      await expectError(
+        client.send(new PutRecordCommand({ StreamName: 'arg-dp', PartitionKey: 'k', ExplicitHashKey: SHARD0, Data: Buffer.alloc(MiB + 1) })),
+        'ValidationException',
+      );
     });
   });
 

@@ -26,6 +26,20 @@ describe('ResponseBudget', () => {
     assert.equal(b.inUse, 10 * MiB);
   });
 
+  it('grants all that is asked while there is room even to a request content with less, and the room left down to that least', async () => {
+    const b = budget(10 * MiB);
+    assert.equal(b.tryTake(8 * MiB, MiB / 4)?.bytes, 8 * MiB, 'the room is there: the least asked for does not shrink the grant');
+    assert.equal(b.tryTake(4 * MiB, MiB / 4)?.bytes, 2 * MiB);
+    const last = b.tryTake(4 * MiB, 3 * MiB);
+    assert.equal(last, undefined, 'no room at all');
+    const c = budget(10 * MiB);
+    const big = c.tryTake(9.75 * MiB)!;
+    assert.equal(c.tryTake(4 * MiB, MiB / 8)?.bytes, MiB / 4, 'below the smallest grant, but what it is content with');
+    big.release();
+    const waiting = c.take(12 * MiB, 11 * MiB);
+    assert.equal((await waiting)?.bytes, 9.75 * MiB, 'less than the least is free, but at least the smallest grant');
+  });
+
   it('serves waiting requests first come, first served, as shares are given back or shrink', async () => {
     const b = budget(10 * MiB);
     const first = b.tryTake(10 * MiB)!;

@@ -24,8 +24,8 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { gunzip as gunzipCallback } from 'node:zlib';
-import pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
+// The PostgreSQL client loads with the first load, not with the server.
+import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { BatchDestination, DeliveryBatch } from '../pipeline.js';
 import type { DeliveryRecord, FailedRecord } from '../records.js';
@@ -268,6 +268,7 @@ export class PostgresLoader implements TableLoader {
         const columns = this.o.plan.format === 'json' ? await this.jsonColumns(client) : this.o.columns;
         const statement = copyStatement(this.o.table, columns, this.o.plan);
         const names = columns.map(unquote);
+        const { from: copyFrom } = await import('pg-copy-streams');
         for (const object of objects) {
           const data = this.o.plan.gzip ? await gunzip(object) : object;
           const payload = this.o.plan.format === 'json' ? jsonRows(data, names, this.o.plan.ignoreCase) : withoutHeader(data, this.o.plan.ignoreHeader);
@@ -301,8 +302,9 @@ export class PostgresLoader implements TableLoader {
 
   /** Runs `work` on a new connection, closed after. */
   private async session<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+    const { default: postgres } = await import('pg');
     if (this.closed) throw new Error('the loader is closed');
-    const client = new pg.Client({
+    const client = new postgres.Client({
       host: this.o.target.host,
       port: this.o.target.port,
       database: this.o.target.database,

@@ -6,14 +6,15 @@
  *   const setup = createRecordFormatConverter(config, catalog);
  *   if (!setup.ok) → setup.errorType / setup.message (InvalidArgumentException for the API, or a
  *                    delivery-time DataFormatConversion.* code for every record of the buffer)
- *   const { body, failures } = setup.converter.convert(records);
+ *   const { body, failures } = await setup.converter.convert(records);
  *   body: the Parquet bytes (undefined when no record converted); failures: index into `records`
  *   with the code and message, ready for formatConversionErrorRecord().
  *
  * ORC output is refused: no maintained ORC writer for Node is installed.
  */
 import { DeserializerConfigError, type DeserializerSettings, RecordDecoder, type Row } from './json-serde.js';
-import { type ParquetSerDeSettings, writeParquet } from './parquet.js';
+// The Parquet writer loads with the first conversion, not with the server.
+import type { ParquetSerDeSettings } from './parquet.js';
 import type { SchemaCatalog, TableSchema } from './schema-catalog.js';
 
 export interface SchemaConfigurationSettings {
@@ -74,7 +75,7 @@ export class RecordFormatConverter {
     this.parquet = parquet;
   }
 
-  convert(records: readonly Uint8Array[]): ConversionResult {
+  async convert(records: readonly Uint8Array[]): Promise<ConversionResult> {
     const rows: Row[] = [];
     const failures: ConversionFailure[] = [];
     let inputBytes = 0;
@@ -90,6 +91,7 @@ export class RecordFormatConverter {
       inputBytes += record.byteLength;
       for (const row of result.rows) rows.push(row);
     }
+    const { writeParquet } = await import('./parquet.js');
     const body = rows.length === 0 ? undefined : writeParquet({ columns: this.table.columns, rows, settings: this.parquet, inputBytes });
     return { body, rowCount: rows.length, convertedRecords: converted, failures };
   }

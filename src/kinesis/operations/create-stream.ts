@@ -26,7 +26,8 @@ interface Input {
   RecordDistributionStrategy?: 'USER_PARTITION_KEY' | 'AUTO';
 }
 
-export const createStream = defineOperation<Input, void>('CreateStream', async (k, input) => {
+/** What is wrong with the arguments themselves, whatever streams there are. */
+function checkArguments(input: Input): void {
   const mode = input.StreamModeDetails?.StreamMode ?? 'PROVISIONED';
   if (mode === 'PROVISIONED' && input.ShardCount === undefined) {
     throw new InvalidArgumentException('ShardCount is required for a stream in PROVISIONED mode.');
@@ -39,6 +40,10 @@ export const createStream = defineOperation<Input, void>('CreateStream', async (
   if (input.Tags && Object.keys(input.Tags).length > 50) {
     throw new InvalidArgumentException('Failed to create stream: a stream cannot have more than 50 tags.');
   }
+}
+
+async function create(k: OperationContext, input: Input): Promise<undefined> {
+  const mode = input.StreamModeDetails?.StreamMode ?? 'PROVISIONED';
   await checkStreamsInTransition(k);
   await k.createStream({
     name: input.StreamName,
@@ -50,4 +55,6 @@ export const createStream = defineOperation<Input, void>('CreateStream', async (
     warmThroughputMiBps: input.WarmThroughputMiBps,
   });
   return undefined;
-});
+}
+
+export const createStream = defineOperation<Input, void>('CreateStream', create, { check: checkArguments });

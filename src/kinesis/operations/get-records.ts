@@ -10,6 +10,7 @@ import { markEncryptedRecords } from '../encryption.js';
 import { toRecordOutput } from '../records.js';
 import type { OperationContext, StreamRef } from './context.js';
 import { shardIdOf, type Shard } from '../shard.js';
+import type { Stream } from '../stream.js';
 import { defineOperation } from './operation.js';
 
 interface Input extends StreamRef {
@@ -37,14 +38,26 @@ function readBytesWithin(charge: number): number {
 }
 
 /**
- * What a read of up to `count` records asks of the budget: about what it will need, by the size
- * of the records last read from the shard; a shard not read yet asks for the largest response.
+ * The most a read of up to `count` records can need: the largest response (10 MiB of records, or
+ * fewer records of the largest size the stream takes, key included).
  */
-function wantedCharge(shard: Shard, count: number): number {
+function fullCharge(stream: Stream, count: number): number {
+  const largest = stream.meta.maxRecordSizeKiB * 1024;
+  return responseCharge(Math.min(MAX_RESPONSE_BYTES, count * largest), count);
+}
+
+/**
+ * The least a read of up to `count` records is content with when the budget is short: about what
+ * it will need, by the size of the records last read from the shard (a shard not read yet asks
+ * for everything). The read itself is bounded by what it is granted, which is all it could need
+ * whenever the budget has the room, so an estimate that is too small never shortens a batch.
+ */
+function leastCharge(stream: Stream, shard: Shard, count: number): number {
+  const full = fullCharge(stream, count);
   const size = shard.readSizeHint;
-  if (size === undefined) return responseCharge(MAX_RESPONSE_BYTES, 0);
+  if (size === undefined) return full;
   // Twice the recent size, so that a shard whose records grow still reads full batches.
-  return responseCharge(Math.min(MAX_RESPONSE_BYTES, count * size * 2 + 64 * 1024), count);
+  return Math.min(full, responseCharge(Math.min(MAX_RESPONSE_BYTES, count * size * 2 + 64 * 1024), count));
 }
 
 /** Responses below this are let go at once: their memory is bounded by the requests in flight. */
@@ -108,10 +121,12 @@ export const getRecords = defineOperation<Input, unknown>('GetRecords', async (k
   const budget = limit > 0 && pos.offset < log.nextOffset ? k.readBudget : undefined;
   let share: BudgetShare | undefined;
   if (budget !== undefined) {
-    const want = wantedCharge(shard, Math.min(limit, log.nextOffset - Math.max(pos.offset, log.startOffset)));
-    share = budget.tryTake(want);
+    const count = Math.min(limit, log.nextOffset - Math.max(pos.offset, log.startOffset));
+    const want = fullCharge(stream, count);
+    const least = leastCharge(stream, shard, count);
+    share = budget.tryTake(want, least);
     if (share === undefined) {
-      share = await budget.take(want);
+      share = await budget.take(want, least);
       if (share === undefined) {
         k.metrics.recordReadThrottled(stream, shard.index, now);
         throw new ProvisionedThroughputExceededException(`Rate exceeded for Shard - ${k.settings.accountId}/${stream.name}/${shard.id}`);

@@ -1,7 +1,7 @@
 import { InvalidArgumentException, ResourceInUseException } from '../../protocol/errors.js';
 import { describeShard, listedShards, trimHorizon } from '../describe.js';
 import { decodeNextToken, encodeNextToken } from '../next-token.js';
-import type { StreamRef } from './context.js';
+import type { OperationContext, StreamRef } from './context.js';
 import type { Shard } from '../shard.js';
 import { shardIndexOf } from '../shard.js';
 import type { Stream } from '../stream.js';
@@ -74,27 +74,35 @@ function checkAloneWithNextToken(input: Input): void {
   }
 }
 
-export const listShards = defineOperation<Input, unknown>('ListShards', async (k, input) => {
+/** What is wrong with the arguments themselves, whatever the stream holds. */
+function checkArguments(input: Input): void {
+  if (input.NextToken !== undefined) {
+    checkAloneWithNextToken(input);
+    return;
+  }
+  if (input.StreamName === undefined && input.StreamARN === undefined) {
+    throw new InvalidArgumentException('Either NextToken or StreamName should be provided.');
+  }
+  const f = input.ShardFilter;
+  if (f && f.Type === 'AFTER_SHARD_ID' && f.ShardId === undefined) {
+    throw new InvalidArgumentException('ShardId must be provided for a ShardFilter of type AFTER_SHARD_ID.');
+  }
+  if (f && (f.Type === 'AT_TIMESTAMP' || f.Type === 'FROM_TIMESTAMP') && f.Timestamp === undefined) {
+    throw new InvalidArgumentException(`Timestamp must be provided for a ShardFilter of type ${f.Type}.`);
+  }
+  if (f && f.Type !== 'AFTER_SHARD_ID' && f.ShardId !== undefined) {
+    throw new InvalidArgumentException(`ShardId must not be provided for a ShardFilter of type ${f.Type}.`);
+  }
+}
+
+async function list(k: OperationContext, input: Input): Promise<unknown> {
   const now = k.now;
   let token: Token;
   if (input.NextToken !== undefined) {
-    checkAloneWithNextToken(input);
     token = decodeNextToken<Token>(input.NextToken, now, k.settings.nextTokenTtlMs);
     if (input.MaxResults !== undefined) token.m = Math.min(input.MaxResults, 1000);
   } else {
-    if (input.StreamName === undefined && input.StreamARN === undefined) {
-      throw new InvalidArgumentException('Either NextToken or StreamName should be provided.');
-    }
     const f = input.ShardFilter;
-    if (f && f.Type === 'AFTER_SHARD_ID' && f.ShardId === undefined) {
-      throw new InvalidArgumentException('ShardId must be provided for a ShardFilter of type AFTER_SHARD_ID.');
-    }
-    if (f && (f.Type === 'AT_TIMESTAMP' || f.Type === 'FROM_TIMESTAMP') && f.Timestamp === undefined) {
-      throw new InvalidArgumentException(`Timestamp must be provided for a ShardFilter of type ${f.Type}.`);
-    }
-    if (f && f.Type !== 'AFTER_SHARD_ID' && f.ShardId !== undefined) {
-      throw new InvalidArgumentException(`ShardId must not be provided for a ShardFilter of type ${f.Type}.`);
-    }
     const start = input.ExclusiveStartShardId === undefined ? -1 : (shardIndexOf(input.ExclusiveStartShardId) ?? -1);
     token = {
       s: k.nameOf(input),
@@ -122,4 +130,6 @@ export const listShards = defineOperation<Input, unknown>('ListShards', async (k
     Shards: page.map(describeShard),
     NextToken: more ? encodeNextToken({ ...token, a: page[page.length - 1]!.index }, now) : undefined,
   };
-});
+}
+
+export const listShards = defineOperation<Input, unknown>('ListShards', list, { check: checkArguments });

@@ -1,6 +1,7 @@
 import { InvalidArgumentException, ResourceInUseException } from '../../protocol/errors.js';
 import { consumersOf, describeConsumer } from '../consumers.js';
 import { decodeNextToken, encodeNextToken } from '../next-token.js';
+import type { OperationContext } from './context.js';
 import { defineOperation } from './operation.js';
 
 interface Input {
@@ -19,11 +20,15 @@ interface Token extends Record<string, unknown> {
 /** AWS lists at most this many consumers per call, whatever MaxResults asks for. */
 const PAGE_MAX = 100;
 
-export const listStreamConsumers = defineOperation<Input, unknown>('ListStreamConsumers', async (k, input) => {
-  const now = k.now;
+/** A NextToken names the stream it lists; a request that also gives its creation time is refused before it is counted. */
+function checkArguments(input: Input): void {
   if (input.NextToken !== undefined && input.StreamCreationTimestamp !== undefined) {
     throw new InvalidArgumentException('NextToken and StreamCreationTimestamp cannot be provided together.');
   }
+}
+
+async function list(k: OperationContext, input: Input): Promise<unknown> {
+  const now = k.now;
   const token = input.NextToken === undefined ? undefined : decodeNextToken<Token>(input.NextToken, now, k.settings.nextTokenTtlMs);
   const stream = await k.resolve({ StreamARN: input.StreamARN });
   if (token !== undefined && (typeof token.s !== 'string' || typeof token.a !== 'string' || token.s !== stream.key)) {
@@ -48,4 +53,6 @@ export const listStreamConsumers = defineOperation<Input, unknown>('ListStreamCo
     Consumers: page.map((c) => describeConsumer(stream, c)),
     NextToken: more ? encodeNextToken({ s: stream.key, a: page[page.length - 1]!.name }, now) : undefined,
   };
-});
+}
+
+export const listStreamConsumers = defineOperation<Input, unknown>('ListStreamConsumers', list, { check: checkArguments });

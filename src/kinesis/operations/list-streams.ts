@@ -1,6 +1,7 @@
 import { InvalidArgumentException } from '../../protocol/errors.js';
 import { streamModeDetails } from '../describe.js';
 import { decodeNextToken, encodeNextToken } from '../next-token.js';
+import type { OperationContext } from './context.js';
 import { defineOperation } from './operation.js';
 
 interface Input {
@@ -9,14 +10,18 @@ interface Input {
   NextToken?: string;
 }
 
-export const listStreams = defineOperation<Input, unknown>('ListStreams', async (k, input) => {
+/** A NextToken carries the position; a request that also names one is refused before it is counted. */
+function checkArguments(input: Input): void {
+  if (input.NextToken !== undefined && input.ExclusiveStartStreamName !== undefined) {
+    throw new InvalidArgumentException('NextToken and ExclusiveStartStreamName cannot be provided together.');
+  }
+}
+
+async function list(k: OperationContext, input: Input): Promise<unknown> {
   const now = k.now;
   let after = input.ExclusiveStartStreamName;
   let limit = input.Limit ?? 100;
   if (input.NextToken !== undefined) {
-    if (input.ExclusiveStartStreamName !== undefined) {
-      throw new InvalidArgumentException('NextToken and ExclusiveStartStreamName cannot be provided together.');
-    }
     const token = decodeNextToken<{ a: string; l?: number }>(input.NextToken, now, k.settings.nextTokenTtlMs);
     after = token.a;
     if (input.Limit === undefined && token.l !== undefined) limit = token.l;
@@ -38,4 +43,6 @@ export const listStreams = defineOperation<Input, unknown>('ListStreams', async 
       StreamCreationTimestamp: new Date(s.meta.createdAt),
     })),
   };
-});
+}
+
+export const listStreams = defineOperation<Input, unknown>('ListStreams', list, { check: checkArguments });

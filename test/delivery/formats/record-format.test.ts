@@ -66,7 +66,7 @@ describe('record format conversion of one buffer', () => {
       '',
       '{"user_id":"u5","unknown":{"deep":[1,2]}}',
     ].map((r) => Buffer.from(r));
-    const result = converter().convert(records);
+    const result = await converter().convert(records);
     assert.equal(result.rowCount, 4);
     assert.equal(result.convertedRecords, 3);
     assert.deepEqual(result.failures, [
@@ -85,19 +85,19 @@ describe('record format conversion of one buffer', () => {
     ]);
   });
 
-  it('writes no file when every record fails', () => {
-    const result = converter().convert([Buffer.from('[1]'), Buffer.from('{"amount":true}')]);
+  it('writes no file when every record fails', async () => {
+    const result = await converter().convert([Buffer.from('[1]'), Buffer.from('{"amount":true}')]);
     assert.equal(result.body, undefined);
     assert.equal(result.rowCount, 0);
     assert.deepEqual(result.failures.map((f) => f.index), [0, 1]);
   });
 
-  it('applies the Hive JSON SerDe when configured', () => {
+  it('applies the Hive JSON SerDe when configured', async () => {
     const hive = converter(config({ InputFormatConfiguration: { Deserializer: { HiveJsonSerDe: { TimestampFormats: ['millis'] } } } }));
-    const result = hive.convert([Buffer.from('{"user_id":"u1","at":1700000000000}'), Buffer.from('{"amount":"1.00","at":"1"}')]);
+    const result = await hive.convert([Buffer.from('{"user_id":"u1","at":1700000000000}'), Buffer.from('{"amount":"1.00","at":"1"}')]);
     assert.equal(result.rowCount, 2);
     assert.deepEqual(result.failures, []);
-    const strict = hive.convert([Buffer.from('{"at":"tomorrow"}')]);
+    const strict = await hive.convert([Buffer.from('{"at":"tomorrow"}')]);
     assert.match(strict.failures[0]!.errorMessage, /^Data does not match the schema\. Expected a timestamp at 'at'/);
   });
 

@@ -89,6 +89,33 @@ describe('GetRecords', () => {
     assert.equal(tip.MillisBehindLatest, 0);
   });
 
+  it('returns every record available up to Limit after a burst, whatever the size of the records read before', async () => {
+    await createStream(client, 'gr-burst');
+    // A first read of a one-byte record: the shard's records were small so far.
+    await put('gr-burst', 'a');
+    const small = await client.send(new GetRecordsCommand({ ShardIterator: await getIterator(client, 'gr-burst', SHARD0, 'TRIM_HORIZON') }));
+    assert.deepEqual(texts(small.Records!), ['a']);
+    // Then a burst of larger records in several PutRecords calls.
+    const data = (i: number) => Buffer.alloc(40_000, i);
+    for (let call = 0; call < 4; call++) {
+      const r = await client.send(
+        new PutRecordsCommand({
+          StreamName: 'gr-burst',
+          Records: Array.from({ length: 4 }, (_, j) => ({ PartitionKey: `k${j}`, Data: data(call * 4 + j) })),
+        }),
+      );
+      assert.equal(r.FailedRecordCount, 0);
+    }
+    const first = await client.send(new GetRecordsCommand({ ShardIterator: small.NextShardIterator, Limit: 10 }));
+    assert.equal(first.Records!.length, 10, 'all 10 asked for are available');
+    assert.ok(first.MillisBehindLatest! > 0);
+    const second = await client.send(new GetRecordsCommand({ ShardIterator: first.NextShardIterator, Limit: 10 }));
+    assert.equal(second.Records!.length, 6, 'the rest');
+    assert.equal(second.MillisBehindLatest, 0);
+    const all = [...first.Records!, ...second.Records!];
+    all.forEach((r, i) => assert.deepEqual(Buffer.from(r.Data!), data(i)));
+  });
+
   it('returns at most 10,000 records in one call, and the rest from the next iterator', async () => {
     await createStream(client, 'gr-many');
     const total = 10_050;
