@@ -134,6 +134,7 @@ async function put(stream: string, opts: PutOptions): Promise<void> {
   const producer = new Producer({ streamName: stream, kinesisClient: kinesis, aggregation: opts.aggregate === true });
   const chooseKey = keyChooser(opts);
   const started = Date.now();
+  let read = 0;
   let records = 0;
   let bytes = 0;
   let failed = 0;
@@ -148,7 +149,7 @@ async function put(stream: string, opts: PutOptions): Promise<void> {
 
   try {
     for await (const data of recordsOf(sources, opts.wholeFile === true)) {
-      const n = records + failed + 1;
+      const n = ++read;
       let key: string;
       try {
         key = chooseKey(data, n);

@@ -138,10 +138,11 @@ async function tail(stream: string, opts: TailOptions): Promise<void> {
   const kinesis = kinesisClient(opts);
   const { shards, start } = await startingShards(kinesis, stream, opts);
   const abort = new AbortController();
+  /** Ends with exit 0 once what was printed has been written out. */
   const stop = () => {
     abort.abort();
     kinesis.destroy();
-    process.exit(0);
+    process.stdout.write('', () => process.exit(0));
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
@@ -236,21 +237,20 @@ async function tail(stream: string, opts: TailOptions): Promise<void> {
       if (feed.pending) pending.push(feed.pending);
     }
     if (emit()) break;
+    if (process.stdout.writableNeedDrain) await new Promise((r) => process.stdout.once('drain', r));
     if (opts.lag && lag.size > 0 && Date.now() - lagPrintedAt >= LAG_EVERY_MS) {
       lagPrintedAt = Date.now();
       const worst = Math.max(...lag.values());
       console.error(`tributary tail: ${worst} ms behind latest (MillisBehindLatest, ${lag.size} shard${lag.size === 1 ? '' : 's'})`);
     }
     if (pending.length === 0) {
-      // Nothing is being read: every shard has ended, or --to has passed. What is buffered is out.
-      if ([...feeds.values()].every((f) => f.buffer.length === 0)) break;
+      // Nothing is being read: once every shard has ended (or is past --to) and printed, tail is done.
+      if ([...feeds.values()].every((f) => f.ended && f.buffer.length === 0)) break;
       continue;
     }
     await Promise.race(pending);
   }
-  abort.abort();
-  kinesis.destroy();
-  process.exit(0);
+  stop();
 }
 
 function deaggregateNothing(r: import('@aws-sdk/client-kinesis')._Record): UserRecord[] {
