@@ -47,7 +47,12 @@ export function kinesisClient(opts: ClientOptions, extra: Partial<KinesisClientC
   const config: KinesisClientConfig = { ...extra };
   if (opts.endpointUrl !== undefined) config.endpoint = opts.endpointUrl;
   if (opts.region !== undefined) config.region = opts.region;
-  if (opts.profile !== undefined) config.profile = opts.profile;
+  if (opts.profile !== undefined) {
+    // As the AWS CLI's --profile, it wins over AWS_PROFILE for everything read from the profile;
+    // the client's `profile` setting alone does not reach the profile's endpoint_url.
+    process.env.AWS_PROFILE = opts.profile;
+    config.profile = opts.profile;
+  }
   return new KinesisClient(config);
 }
 
@@ -56,6 +61,7 @@ interface ErrorLike {
   message?: string;
   code?: string;
   address?: string;
+  hostname?: string;
   port?: number;
   errors?: unknown[];
   cause?: unknown;
@@ -85,7 +91,7 @@ export function describeError(err: unknown, opts: ClientOptions): string {
   const code = inner?.code;
   const why = code === undefined ? undefined : CONNECTION_CODES.get(code);
   if (why !== undefined) {
-    const address = inner?.address;
+    const address = inner?.address ?? inner?.hostname;
     const port = inner?.port;
     const where = opts.endpointUrl ?? (address !== undefined ? `${address}${port !== undefined ? `:${port}` : ''}` : 'the endpoint');
     return `tributary: cannot reach ${where}: ${why} (${code})`;

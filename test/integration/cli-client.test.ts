@@ -41,7 +41,10 @@ interface Running {
 }
 
 function start(args: string[], input?: string | Buffer, extraEnv: NodeJS.ProcessEnv = {}): Running {
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...env, ...extraEnv }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const childEnv = { ...env, ...extraEnv };
+  // A variable given as undefined is left out of the child's environment.
+  for (const [name, value] of Object.entries(extraEnv)) if (value === undefined) delete childEnv[name];
+  const child = spawn(process.execPath, [CLI, ...args], { env: childEnv, stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   const waiters: Array<{ n: number; resolve: () => void }> = [];
@@ -245,13 +248,30 @@ describe('tributary client commands', () => {
   });
 
   it('follows until SIGTERM when there is no --max, and exits with 0', async () => {
-    const tail = start(['tail', 'orders', '--from', 'trim-horizon', '--poll-ms', '50', ...ep]);
+    const tail = start(['tail', 'orders', '--from', 'trim-horizon', '--poll-ms', '50', '--lag', ...ep]);
     await tail.lines(2);
     tail.kill('SIGTERM');
     const r = await tail.done;
     assert.equal(r.signal, null);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, 'alpha\nbeta\n');
+    assert.match(r.stderr, /^tributary tail: \d+ ms behind latest \(MillisBehindLatest, 1 shard\)$/m);
+  });
+
+  it('takes region, credentials and endpoint from a profile, by --profile or AWS_PROFILE', async () => {
+    const config = path.join(dir, 'config');
+    const credentials = path.join(dir, 'credentials');
+    writeFileSync(config, `[profile dev]\nregion = us-east-1\nendpoint_url = ${server.endpoint}\n`);
+    writeFileSync(credentials, '[dev]\naws_access_key_id = from-profile\naws_secret_access_key = secret\n');
+    const profileEnv = { AWS_CONFIG_FILE: config, AWS_SHARED_CREDENTIALS_FILE: credentials, AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_REGION: undefined };
+    for (const [args, extra] of [
+      [['--profile', 'dev'], {}],
+      [[], { AWS_PROFILE: 'dev' }],
+    ] as const) {
+      const r = await start(['tail', 'orders', '--from', 'trim-horizon', '--max', '1', ...args], undefined, { ...profileEnv, ...extra }).done;
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, 'alpha\n');
+    }
   });
 
   it('creates, lists, describes and deletes streams, and reports an AWS error on one line', async () => {
