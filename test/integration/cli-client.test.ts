@@ -36,6 +36,8 @@ interface Running {
   stdout(): string;
   /** Resolves once stdout holds `n` lines. */
   lines(n: number): Promise<void>;
+  /** Resolves once stderr matches. */
+  stderrMatches(re: RegExp): Promise<void>;
   kill(signal: NodeJS.Signals): void;
   done: Promise<Run>;
 }
@@ -59,7 +61,14 @@ function start(args: string[], input?: string | Buffer, extraEnv: NodeJS.Process
     out += c.toString();
     check();
   });
-  child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const errWaiters: Array<{ re: RegExp; resolve: () => void }> = [];
+  child.stderr.on('data', (c: Buffer) => {
+    err += c.toString();
+    for (const w of errWaiters.filter((w) => w.re.test(err))) {
+      errWaiters.splice(errWaiters.indexOf(w), 1);
+      w.resolve();
+    }
+  });
   if (input !== undefined) child.stdin.end(input);
   else child.stdin.end();
   const done = new Promise<Run>((resolve) => child.once('close', (code, signal) => resolve({ code, signal, stdout: out, stderr: err })));
@@ -70,6 +79,12 @@ function start(args: string[], input?: string | Buffer, extraEnv: NodeJS.Process
         waiters.push({ n, resolve });
         check();
         void done.then((r) => reject(new Error(`the command ended (${r.code}) before printing ${n} lines: ${r.stdout}${r.stderr}`)));
+      }),
+    stderrMatches: (re) =>
+      new Promise<void>((resolve, reject) => {
+        if (re.test(err)) return resolve();
+        errWaiters.push({ re, resolve });
+        void done.then((r) => reject(new Error(`the command ended (${r.code}) before printing ${re} on stderr: ${r.stderr}`)));
       }),
     kill: (signal) => child.kill(signal),
     done,
@@ -144,6 +159,25 @@ describe('tributary client commands', () => {
     const r = await tributary(['tail', 'orders', '--from', 'trim-horizon', '--max', '2', ...ep]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, 'alpha\nbeta\n');
+  });
+
+  it('tails from a sequence number, from one shard, and from the latest record', async () => {
+    const [, beta] = await readShard(kinesis, 'orders', shardId(0));
+    assert.equal(await ok(['tail', 'orders', '--from', beta!.SequenceNumber!, '--max', '1', ...ep]), 'beta\n');
+    assert.equal(await ok(['tail', 'orders', '--shard', shardId(0), '--from', 'trim-horizon', '--max', '1', ...ep]), 'alpha\n');
+    const noShard = await tributary(['tail', 'orders', '--shard', shardId(5), ...ep]);
+    assert.equal(noShard.code, 1);
+    assert.equal(noShard.stderr, `tributary: stream orders has no shard ${shardId(5)}\n`);
+    // From latest (the default): only what is put once the tail has read (its first lag line).
+    await createStream(kinesis, 'latest', 1);
+    await untilActive(kinesis, 'latest');
+    await ok(['put', 'latest', ...ep], 'old\n');
+    const tail = start(['tail', 'latest', '--max', '1', '--lag', '--poll-ms', '50', ...ep]);
+    await tail.stderrMatches(/behind latest/);
+    await ok(['put', 'latest', ...ep], 'gamma\n');
+    const r = await tail.done;
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'gamma\n');
   });
 
   it('takes partition keys from a JSON field of each line of a file, keeping the order of each key', async () => {

@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { access, constants, readFile } from 'node:fs/promises';
 import { ListShardsCommand } from '@aws-sdk/client-kinesis';
 import { type Command, Option } from 'commander';
 import { Producer } from '../../client/index.js';
@@ -124,6 +124,16 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 async function put(stream: string, opts: PutOptions): Promise<void> {
   const sources = opts.file?.length ? opts.file : ['-'];
+  for (const source of sources) {
+    if (source === '-') continue;
+    try {
+      await access(source, constants.R_OK);
+    } catch (err) {
+      console.error(`tributary put: cannot read ${source} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      process.exit(1);
+    }
+  }
+  if (sources.includes('-') && process.stdin.isTTY) console.error('tributary put: reading records from stdin, one per line (end with Ctrl-D)');
   const kinesis = kinesisClient(opts, { maxAttempts: 1 });
   try {
     // Fail at once, on one line, when the stream or the endpoint is not there.
