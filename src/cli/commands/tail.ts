@@ -142,13 +142,15 @@ async function tail(stream: string, opts: TailOptions): Promise<void> {
   const stop = () => {
     abort.abort();
     kinesis.destroy();
+    if (process.stdout.destroyed) process.exit(0);
     process.stdout.write('', () => process.exit(0));
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  // The reader went away (`tributary tail s | head -1`): that ends the tail, as it ends `cat`.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') stop();
-    throw err;
+    if (err.code !== 'EPIPE') throw err;
+    process.exit(0);
   });
 
   const reader = pollingReader({
