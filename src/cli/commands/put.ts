@@ -182,7 +182,7 @@ async function put(stream: string, opts: PutOptions): Promise<void> {
           records++;
           bytes += data.length;
         },
-        (err: unknown) => noteFailure(`record ${n}: ${describeError(err, opts)}`),
+        (err: unknown) => noteFailure(`record ${n}: ${describeError(err, opts).replace(/^tributary: /, '')}`),
       ).finally(() => {
         outstanding--;
         outstandingBytes -= data.length;
