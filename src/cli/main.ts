@@ -15,6 +15,10 @@ import {
   type RawSettings,
   type ServeConfig,
 } from '../settings/index.js';
+import { registerPut } from './commands/put.js';
+import { registerShards } from './commands/shards.js';
+import { registerStreams } from './commands/streams.js';
+import { registerTail } from './commands/tail.js';
 
 /** The property commander stores a flag under: `--create-stream-ms <ms>` → `createStreamMs`. */
 function optionAttribute(flag: string): string {
@@ -28,7 +32,9 @@ const program = new Command();
 program
   .name('tributary')
   .description('A self-hosted streaming platform that speaks the AWS Kinesis APIs')
-  .version(packageVersion(), '-V, --version', 'print the version and exit');
+  .version(packageVersion(), '-V, --version', 'print the version and exit')
+  // Usage errors (unknown option, missing argument, bad value) exit with 2; help and version with 0.
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
 
 const serve = program
   .command('serve')
@@ -108,6 +114,11 @@ program
     process.stdout.write(out);
     process.exit(report.problems.length === 0 ? 0 : 1);
   });
+
+registerPut(program);
+registerTail(program);
+registerStreams(program);
+registerShards(program);
 
 program.parseAsync(process.argv).catch((err) => {
   console.error(err);

@@ -126,3 +126,20 @@ describe('the layout of src/', () => {
     assert.deepEqual(reached, []);
   });
 });
+
+describe('the client commands of the CLI', () => {
+  const graph = graphOfTree(SRC);
+  /** The modules of `tributary put`, `tail`, `streams` and `shards`, which talk to any Kinesis endpoint. */
+  const isClientCommand = (file: string) => file.startsWith('cli/commands/') || file === 'cli/client-options.ts' || file === 'cli/table.ts';
+
+  it('reach only the client library and src/util/, never the server', () => {
+    const commands = [...graph.keys()].filter(isClientCommand);
+    assert.ok(commands.length >= 4, `only ${commands.length} client command modules found`);
+    const reached = commands.flatMap((file) =>
+      [...graph.get(file)!]
+        .filter((dep) => !isClientCommand(dep) && folderOf(dep) !== 'client' && folderOf(dep) !== 'util')
+        .map((dep) => `${file} -> ${dep}`),
+    );
+    assert.deepEqual(reached, []);
+  });
+});

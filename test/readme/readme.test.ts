@@ -7,7 +7,8 @@
  *   runs them, and the defaults the comment states are the settings' defaults;
  * - serve: the `npm start -- …` line starts a server with those options (port and data directory
  *   moved to a free port and a temporary directory);
- * - shell: run with bash, in order, against one real server (the endpoint rewritten to it);
+ * - shell: run with bash, in order, against one real server (the endpoint rewritten to it), with
+ *   `tributary` on the PATH;
  * - node: a JavaScript or TypeScript program, compiled and run with node against that server;
  * - tls-node: the same against a server started with `--tls self-signed`;
  * - credentials: the credentials file, given to a server with `--credentials`, grants what it says;
@@ -137,12 +138,17 @@ describe('README.md', () => {
       server = await startTestServer({ updateStreamDelayMs: 0 });
     });
     after(() => server.destroy());
+    // The reader has `tributary` on the PATH (npm link): here a script running this checkout's build.
+    const binDir = path.join(ROOT, 'dist', 'readme', 'bin');
+    mkdirSync(binDir, { recursive: true });
+    writeFileSync(path.join(binDir, 'tributary'), `#!/bin/sh\nexec "${process.execPath}" "${path.join(ROOT, 'dist', 'src', 'cli', 'main.js')}" "$@"\n`, { mode: 0o755 });
+    const shellEnv = { ...TOUR_ENV, PATH: `${binDir}${path.delimiter}${process.env.PATH ?? ''}` };
     const toServer = (code: string) => code.replaceAll(README_ENDPOINT, server.endpoint).replaceAll(README_S3_ENDPOINT, server.s3Endpoint!);
 
     for (const block of blocks.filter((b) => b.kind === 'shell' || b.kind === 'node')) {
       it(`runs the ${block.kind} block at README.md:${block.line}`, async () => {
         if (block.kind === 'shell') {
-          const { stdout } = await run('bash', ['-euo', 'pipefail', '-c', toServer(block.code)], { env: TOUR_ENV, timeout: 120_000, cwd: workDir });
+          const { stdout } = await run('bash', ['-euo', 'pipefail', '-c', toServer(block.code)], { env: shellEnv, timeout: 120_000, cwd: workDir });
           // A comment `# <output> (<what it is>)` at the end of a line says what the command prints.
           for (const [, expected] of block.code.matchAll(/#\s*(\S+)\s*\([^)]*\)\s*$/gm)) {
             assert.ok(stdout.includes(expected!), `README.md:${block.line}: expected ${expected} in\n${stdout}`);
