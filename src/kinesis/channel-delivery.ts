@@ -27,6 +27,7 @@ import { DEFAULT_KEY_TEMPLATE, errorObjectKey, evaluateKeyTemplate, parseKeyTemp
 import type { ChannelMeta } from './channel-model.js';
 import type { KinesisContext } from './context.js';
 import type { Stream } from './stream.js';
+import { tableDestination } from './channel-table.js';
 
 const gzipAsync = promisify(gzip);
 
@@ -36,7 +37,13 @@ const READ_RECORDS = 10_000;
 const READ_BYTES = 8 * 1024 * 1024;
 
 /** Where a channel's objects go; on Tributary's own endpoint a missing bucket is made first. */
-export type ChannelObjects = ObjectSink & { ensureBucket?(bucket: string): Promise<void> };
+export type ChannelObjects = ObjectSink & {
+  ensureBucket?(bucket: string): Promise<void>;
+  /** An object's bytes, or undefined when there is none (tables read their metadata back). */
+  get(bucket: string, key: string): Promise<Buffer | undefined>;
+  /** Writes only if no object has the key (If-None-Match: *); false when one has. */
+  putIfAbsent(bucket: string, key: string, body: Buffer): Promise<boolean>;
+};
 
 export interface ChannelDeliveryDeps {
   k: KinesisContext;
@@ -157,6 +164,7 @@ class ChannelReader {
           partitionKey: r.partitionKey,
           sequenceNumber: shard.seq.encode(r.offset, r.timestamp),
           approximateArrivalTimestamp: r.timestamp,
+          offset: r.offset,
         }),
         data: r.data,
       }));
@@ -214,23 +222,34 @@ function objectBody(format: ChannelMeta['stream']['recordFormat'], records: read
 
 async function compressed(channel: ChannelMeta, body: Buffer): Promise<Buffer> {
   // ZSTD channels are refused when created (channels.ts): there is no encoder for it here.
-  return channel.s3.storage.CompressionType === 'GZIP' ? gzipAsync(body) : body;
+  return channel.s3.storage?.CompressionType === 'GZIP' ? gzipAsync(body) : body;
 }
 
 function extensionOf(channel: ChannelMeta): string {
-  return channel.s3.storage.CompressionType === 'GZIP' ? '.gz' : '';
+  return channel.s3.storage?.CompressionType === 'GZIP' ? '.gz' : '';
 }
 
 const bucketOf = (arn: string) => arn.replace(/^arn:[^:]*:s3:::/, '');
 
-/** The destination: objects to the storage bucket, failed records to the dead-letter bucket. */
+/** The destination: objects to the storage bucket (or rows to the table), failed records to the dead-letter bucket. */
 function channelDestination(channel: ChannelMeta, deps: ChannelDeliveryDeps, logger: Logger): BatchDestination {
-  const parsed = parseKeyTemplate(channel.s3.storage.OutputKeyTemplate ?? DEFAULT_KEY_TEMPLATE);
-  // Templates are checked when the channel is created; one that no longer parses falls back to the default.
-  const parts = 'parts' in parsed ? parsed.parts : (parseKeyTemplate(DEFAULT_KEY_TEMPLATE) as { parts: never[] }).parts;
-  if ('error' in parsed) logger.error({ template: channel.s3.storage.OutputKeyTemplate }, parsed.error);
+  const storage = channel.s3.storage;
+  if (!storage) {
+    return tableDestination(channel, {
+      objects: deps.objects,
+      pointers: deps.k.catalog,
+      now: () => deps.k.now,
+      deadLetter: deadLetterDestination(channel, deps),
+      problem: (data) => formatProblem(channel.stream.recordFormat, data),
+    });
+  }
+  return bucketDestination(channel, storage, deps, logger);
+}
+
+/** A sink that makes a missing bucket first, on Tributary's own endpoint. */
+function bucketSink(deps: ChannelDeliveryDeps): ObjectSink {
   const checked = new Set<string>();
-  const sink: ObjectSink = {
+  return {
     async put(bucket, key, body, options) {
       const objects = deps.objects();
       if (!objects) throw new Error('no object store to deliver to');
@@ -241,13 +260,37 @@ function channelDestination(channel: ChannelMeta, deps: ChannelDeliveryDeps, log
       return objects.put(bucket, key, body, options);
     },
   };
+}
+
+const keyContext = (channel: ChannelMeta, extension: string) => (time: number) => ({ channelName: channel.name, channelId: channel.id, time, extension, unique: randomUUID() });
+
+/** Failed records to the dead-letter bucket, as JSON lines (gzipped when the bucket destination is). */
+function deadLetterDestination(channel: ChannelMeta, deps: ChannelDeliveryDeps): S3Destination {
+  const context = keyContext(channel, extensionOf(channel));
+  return new S3Destination({
+    sink: bucketSink(deps),
+    bucket: bucketOf(channel.s3.deadLetter.BucketARN),
+    encode: () => Promise.reject(new Error('the dead-letter destination takes failures only')),
+    objectKey: () => ({ error: 'the dead-letter destination takes failures only', errorCode: 'Internal' }),
+    errorKey: (_type, oldest) => errorObjectKey(channel.s3.deadLetter.ErrorOutputPrefix, context(oldest)),
+    errorLine: (failed: FailedRecord, now: number) => errorRecordLine(failed, now),
+    encodeErrors: (lines) => compressed(channel, lines),
+  });
+}
+
+function bucketDestination(channel: ChannelMeta, storage: NonNullable<ChannelMeta['s3']['storage']>, deps: ChannelDeliveryDeps, logger: Logger): BatchDestination {
+  const parsed = parseKeyTemplate(storage.OutputKeyTemplate ?? DEFAULT_KEY_TEMPLATE);
+  // Templates are checked when the channel is created; one that no longer parses falls back to the default.
+  const parts = 'parts' in parsed ? parsed.parts : (parseKeyTemplate(DEFAULT_KEY_TEMPLATE) as { parts: never[] }).parts;
+  if ('error' in parsed) logger.error({ template: storage.OutputKeyTemplate }, parsed.error);
+  const sink = bucketSink(deps);
   const format = channel.stream.recordFormat;
   const extension = extensionOf(channel);
-  const context = (time: number) => ({ channelName: channel.name, channelId: channel.id, time, extension, unique: randomUUID() });
+  const context = keyContext(channel, extension);
   const errorLine = (failed: FailedRecord, now: number) => errorRecordLine(failed, now);
   const main = new S3Destination({
     sink,
-    bucket: bucketOf(channel.s3.storage.BucketARN),
+    bucket: bucketOf(storage.BucketARN),
     async encode(batch) {
       const ok: DeliveryRecord[] = [];
       const failed: FailedRecord[] = [];
@@ -267,15 +310,7 @@ function channelDestination(channel: ChannelMeta, deps: ChannelDeliveryDeps, log
     errorLine,
     encodeErrors: (lines) => compressed(channel, lines),
   });
-  const deadLetter = new S3Destination({
-    sink,
-    bucket: bucketOf(channel.s3.deadLetter.BucketARN),
-    encode: () => Promise.reject(new Error('the dead-letter destination takes failures only')),
-    objectKey: () => ({ error: 'the dead-letter destination takes failures only', errorCode: 'Internal' }),
-    errorKey: (_type, oldest) => errorObjectKey(channel.s3.deadLetter.ErrorOutputPrefix, context(oldest)),
-    errorLine,
-    encodeErrors: (lines) => compressed(channel, lines),
-  });
+  const deadLetter = deadLetterDestination(channel, deps);
   return {
     retryForMs: main.retryForMs,
     deliver: (batch, now) => main.deliver(batch, now),

@@ -192,12 +192,19 @@ async function start(config: ServeConfig, hooks: ServerHooks): Promise<RunningSe
   let objectWriter: ObjectWriter | undefined;
   let s3: S3Endpoint | undefined;
   // On its own endpoint a missing bucket is made on first delivery; an external one must have it.
-  let objectSink: { put: ObjectWriter['put']; ensureBucket?: (bucket: string) => Promise<void> } | undefined;
+  let objectSink:
+    | { put: ObjectWriter['put']; ensureBucket?: (bucket: string) => Promise<void>; get: ObjectWriter['getIfExists']; putIfAbsent: ObjectWriter['putIfAbsent'] }
+    | undefined;
   const objects = () => {
     if (!objectSink && (config.s3Endpoint || s3)) {
       const writer = new ObjectWriter(objectWriterOptions(config, s3?.endpoint));
       objectWriter = writer;
-      objectSink = { put: (b, k, body, o) => writer.put(b, k, body, o), ...(config.s3Endpoint ? {} : { ensureBucket: (b: string) => writer.ensureBucket(b) }) };
+      objectSink = {
+        put: (b, k, body, o) => writer.put(b, k, body, o),
+        get: (b, k) => writer.getIfExists(b, k),
+        putIfAbsent: (b, k, body) => writer.putIfAbsent(b, k, body),
+        ...(config.s3Endpoint ? {} : { ensureBucket: (b: string) => writer.ensureBucket(b) }),
+      };
     }
     return objectSink;
   };
