@@ -54,6 +54,7 @@ import { loadMasterKey } from './master-key.js';
 import { warnExposedSecrets } from './secret-files.js';
 import { HeldOutput, ResponseBudget } from '../util/response-budget.js';
 import { createRouter, httpErrorAnswer, type ServiceEndpoint } from './router.js';
+import { answerRestCatalog } from '../delivery/iceberg/rest-catalog.js';
 import { loadTls } from './tls.js';
 import { createLogger } from './logging.js';
 
@@ -257,6 +258,17 @@ async function start(config: ServeConfig, hooks: ServerHooks): Promise<RunningSe
     verifier: auth.verifier,
     now: () => clock.now(),
     metrics: scrape,
+    iceberg: (method, path) =>
+      answerRestCatalog(method, path, {
+        store: catalog,
+        get: (bucket, key) => {
+          const o = objects();
+          if (!o) throw new Error('no object store');
+          return o.get(bucket, key);
+        },
+        s3Endpoint: () => config.s3Endpoint || s3?.endpoint,
+        region: config.region,
+      }),
     about: () => ({ version, s3Endpoint: config.s3Endpoint || s3?.endpoint }),
     log: (event) => {
       if ('error' in event) logger.error(event, 'request failed');
