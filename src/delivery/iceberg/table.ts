@@ -105,9 +105,9 @@ const ORPHAN_PROBES = 100;
 
 /** A positive snapshot id below 2^53, exact in JavaScript numbers. */
 function snapshotId(): number {
-  const b = randomBytes(7);
-  b[0]! &= 0x1f;
-  return Number(b.readUIntBE(0, 7)) || 1;
+  const b = randomBytes(8);
+  const id = b.readBigUInt64BE(0) & ((1n << 52n) - 1n);
+  return Number(id) || 1;
 }
 
 export class IcebergTable {
