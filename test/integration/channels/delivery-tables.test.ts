@@ -252,7 +252,7 @@ describe('S3 Tables delivery across a restart', () => {
     try {
       let kinesis = server.client();
       await createStream(kinesis, 'events');
-      await createChannel(kinesis, tablesRequest('events-channel', 'events', 'events'));
+      const channelId = (await createChannel(kinesis, tablesRequest('events-channel', 'events', 'events'))).ChannelId!;
       await put(kinesis, 'events', Array.from({ length: 300 }, (_, i) => jsonRecord(i)));
       const first = await when(clock, () => scan('events'), (s) => s.rows.length >= 300, 'the first snapshot');
       assert.deepEqual(idsOf(first.rows), range(0, 300));
@@ -271,6 +271,21 @@ describe('S3 Tables delivery across a restart', () => {
       const settled = await scan('events');
       assert.deepEqual(idsOf(all.rows), range(0, 700), 'exactly once across the restart');
       assert.deepEqual(idsOf(settled.rows), range(0, 700));
+
+      // A crash after a commit but before the channel saved its progress: the progress is put back
+      // to the start, so the next run delivers every record of the channel's log again.
+      const progressName = `kinesis/channel-progress/${channelId}`;
+      const delivered = Number(await server.kinesis.catalog.getSetting(progressName));
+      assert.ok(delivered >= 700);
+      await server.kinesis.catalog.putSetting(progressName, '0');
+      await server.close();
+      server = await startS3TestServer({}, { clock, dataDir });
+      s3 = server.s3Client();
+      const restarted = server;
+      await when(clock, async () => Number(await restarted.kinesis.catalog.getSetting(progressName)), (v) => v >= delivered, 'the second delivery of the log');
+      const again = await scan('events');
+      assert.deepEqual(idsOf(again.rows), range(0, 700), 'a batch delivered again commits nothing twice');
+      assert.equal(again.snapshots, settled.snapshots, 'and makes no snapshot');
     } finally {
       globalThis.fetch = originalFetch;
       await server.destroy().catch(() => {});
