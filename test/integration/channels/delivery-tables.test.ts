@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { DescribeChannelCommand, ListChannelsCommand, PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import { DescribeChannelCommand, ListChannelsCommand, PutRecordsCommand, UpdateChannelCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { icebergMetadata, icebergRead } from 'icebird';
@@ -140,6 +140,14 @@ describe('channels deliver to S3 Tables', () => {
       createChannel(kinesis, tablesRequest('partitioned', 'refused', 'p', { PartitionSpec: { PartitionFields: [{ Transform: 'TIME_HOUR', SourceName: 'approximate_arrival_timestamp' }] } })),
       { name: 'InvalidArgumentException', message: /PartitionSpec is not supported/ },
     );
+    await createChannel(kinesis, tablesRequest('tuning', 'refused', 'tuning'));
+    await assert.rejects(createChannel(kinesis, tablesRequest('tuning-2', 'refused', 'tuning')), { name: 'ResourceInUseException', message: /already the destination of channel tuning/ });
+    await assert.rejects(kinesis.send(new UpdateChannelCommand({ ChannelARN: channelArn('tuning'), S3DestinationConfiguration: { DataFreshnessInSeconds: 600 } })), {
+      name: 'InvalidArgumentException',
+      message: /delivers to S3 Tables: S3DestinationConfiguration cannot be updated/,
+    });
+    const updated = await kinesis.send(new UpdateChannelCommand({ ChannelARN: channelArn('tuning'), S3TablesDestinationConfiguration: { DataFreshnessInSeconds: 600 } }));
+    assert.equal(updated.ChannelDescription?.S3TablesDestinationConfiguration?.DataFreshnessInSeconds, 600);
   });
 
   it('JSON records land in the Iceberg table: icebird scans exactly them, the REST catalog loads the same metadata, DuckDB reads the data files', async () => {
