@@ -20,6 +20,7 @@ import {
   ResourceInUseException,
   ResourceNotFoundException,
 } from '../protocol/errors.js';
+import { validBucketName } from '../s3/names.js';
 import { updateSetting } from '../storage/catalog.js';
 import type { ShardLog } from '../storage/types.js';
 import { startChannelDelivery, type ChannelDeliveryHandle, type ChannelObjects } from './channel-delivery.js';
@@ -547,6 +548,12 @@ function checkTables(config: Input): ChannelTable {
   const t = list[0]!;
   if (t.CompressionType === 'ZSTD') {
     throw new InvalidArgumentException('CompressionType ZSTD is not supported by this server (Node.js 20 has no Zstandard encoder). Use NONE or SNAPPY.');
+  }
+  const bucket = t.TableBucketARN.slice(t.TableBucketARN.lastIndexOf('/') + 1);
+  if (!validBucketName(bucket)) {
+    throw new InvalidArgumentException(
+      `Table bucket name ${bucket} is not valid: table bucket names consist of lowercase letters, numbers and hyphens, and begin and end with a letter or number.`,
+    );
   }
   if (t.PartitionSpec !== undefined) {
     throw new InvalidArgumentException('PartitionSpec is not supported by this server: its S3 Tables destinations are unpartitioned tables.');

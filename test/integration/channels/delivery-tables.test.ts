@@ -140,6 +140,9 @@ describe('channels deliver to S3 Tables', () => {
       createChannel(kinesis, tablesRequest('partitioned', 'refused', 'p', { PartitionSpec: { PartitionFields: [{ Transform: 'TIME_HOUR', SourceName: 'approximate_arrival_timestamp' }] } })),
       { name: 'InvalidArgumentException', message: /PartitionSpec is not supported/ },
     );
+    const underscored = { ...tablesRequest('underscored', 'refused', 'u') };
+    underscored.S3TablesDestinationConfiguration.S3TablesConfigurationList[0]!.TableBucketARN = `arn:aws:s3tables:us-east-1:${ACCOUNT}:bucket/my_lake`;
+    await assert.rejects(createChannel(kinesis, underscored), { name: 'InvalidArgumentException', message: /^Table bucket name my_lake is not valid/ });
     await createChannel(kinesis, tablesRequest('tuning', 'refused', 'tuning'));
     await assert.rejects(createChannel(kinesis, tablesRequest('tuning-2', 'refused', 'tuning')), { name: 'ResourceInUseException', message: /already the destination of channel tuning/ });
     await assert.rejects(kinesis.send(new UpdateChannelCommand({ ChannelARN: channelArn('tuning'), S3DestinationConfiguration: { DataFreshnessInSeconds: 600 } })), {
