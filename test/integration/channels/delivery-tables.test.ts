@@ -213,6 +213,17 @@ describe('channels deliver to S3 Tables', () => {
         [5, 'data', 'string'],
       ],
     );
+    const head = await originalFetch(`${base}/v1/lake/namespaces/streams/tables/orders`, { method: 'HEAD' });
+    assert.equal(head.status, 204);
+    const plain = (await (await originalFetch(`${base}/v1/config`)).json()) as { overrides: object; defaults: object; endpoints: string[] };
+    assert.deepEqual(plain.overrides, {});
+    assert.ok(plain.endpoints.includes('GET /v1/{prefix}/namespaces/{namespace}/tables/{table}'));
+    const everywhere = (await (await originalFetch(`${base}/v1/namespaces`)).json()) as { namespaces: string[][] };
+    assert.deepEqual(everywhere.namespaces, [['streams']]);
+    const noWarehouse = await originalFetch(`${base}/v1/config?warehouse=${encodeURIComponent(`arn:aws:s3tables:us-east-1:${ACCOUNT}:bucket/elsewhere`)}`);
+    assert.equal(noWarehouse.status, 404);
+    const noNamespace = await originalFetch(`${base}/v1/lake/namespaces/nowhere/tables`);
+    assert.equal(((await noNamespace.json()) as { error: { type: string; code: number } }).error.type, 'NoSuchNamespaceException');
     const missing = await originalFetch(`${base}/v1/lake/namespaces/streams/tables/nope`);
     assert.equal(missing.status, 404);
     assert.equal(((await missing.json()) as { error: { type: string } }).error.type, 'NoSuchTableException');
@@ -233,6 +244,17 @@ describe('channels deliver to S3 Tables', () => {
       const list = files.map((f) => `'${f}'`).join(',');
       const read = (await connection.runAndReadAll(`select data from read_parquet([${list}])`)).getRowObjectsJson() as { data: string }[];
       assert.deepEqual(read.map((r) => (JSON.parse(r.data) as { id: number }).id).sort((a, b) => a - b), range(0, n + 50));
+      const types = (await connection.runAndReadAll(`describe select * from read_parquet('${files[0]}')`)).getRowObjectsJson() as { column_name: string; column_type: string }[];
+      assert.deepEqual(
+        types.map((t) => [t.column_name, t.column_type]),
+        [
+          ['shard_id', 'VARCHAR'],
+          ['sequence_number', 'VARCHAR'],
+          ['partition_key', 'VARCHAR'],
+          ['approximate_arrival_timestamp', 'TIMESTAMP WITH TIME ZONE'],
+          ['data', 'VARCHAR'],
+        ],
+      );
       const schema = (await connection.runAndReadAll(`select name, field_id from parquet_schema('${files[0]}')`)).getRowObjectsJson() as { name: string; field_id: unknown }[];
       assert.deepEqual(
         schema.filter((s) => s.name !== 'table').map((s) => [s.name, Number(s.field_id)]),
