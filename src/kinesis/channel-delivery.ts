@@ -1,14 +1,16 @@
 /**
  * A channel's delivery: a reader that copies the source stream's records into the channel's own
  * log, and the delivery engine's pipeline (delivery/pipeline.ts) that buffers them and writes
- * objects to the S3 destination, failed records to the dead-letter bucket.
+ * objects to the S3 destination (or snapshots to the S3 Tables destination, channel-table.ts),
+ * failed records to the dead-letter bucket.
  *
  * The reader takes the shards' logs from the Kinesis service directly (retention and encryption
  * at rest apply, as to any read) but not through GetRecords: a channel's reads are not counted
  * against the stream's read throughput and take no fan-out slot, as AWS says of channels. Each
  * shard's position (the next offset to read) is saved in the catalog after the records are in the
  * channel's log, so a restart reads again at most what was appended but not yet saved: at least
- * once, never less. The pipeline's progress is saved the same way (pipeline.ts).
+ * once, never less. The pipeline's progress is saved the same way (pipeline.ts). A table
+ * destination makes this exactly once: its commits skip records its snapshots already hold.
  *
  * Buffers are flushed when their oldest record has been in the channel for DataFreshnessInSeconds
  * (on the injected clock) or when they hold BUFFER_BYTES.
