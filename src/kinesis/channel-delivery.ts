@@ -29,13 +29,14 @@ import { DEFAULT_KEY_TEMPLATE, errorObjectKey, evaluateKeyTemplate, parseKeyTemp
 import type { ChannelMeta } from './channel-model.js';
 import type { KinesisContext } from './context.js';
 import type { Stream } from './stream.js';
-import { tableDestination } from './channel-table.js';
 
 const gzipAsync = promisify(gzip);
 
 /** A buffer is flushed once it holds this many bytes, whatever its age. */
 const BUFFER_BYTES = 64 * 1024 * 1024;
 const READ_RECORDS = 10_000;
+/** How long a table commit is retried before its records go to the dead-letter bucket. */
+const TABLE_RETRY_MS = 24 * 60 * 60 * 1000;
 const READ_BYTES = 8 * 1024 * 1024;
 
 /** Where a channel's objects go; on Tributary's own endpoint a missing bucket is made first. */
@@ -237,13 +238,24 @@ const bucketOf = (arn: string) => arn.replace(/^arn:[^:]*:s3:::/, '');
 function channelDestination(channel: ChannelMeta, deps: ChannelDeliveryDeps, logger: Logger): BatchDestination {
   const storage = channel.s3.storage;
   if (!storage) {
-    return tableDestination(channel, {
-      objects: deps.objects,
-      pointers: deps.k.catalog,
-      now: () => deps.k.now,
-      deadLetter: deadLetterDestination(channel, deps),
-      problem: (data) => formatProblem(channel.stream.recordFormat, data),
-    });
+    // The table writer (Parquet, Avro) loads with the first delivery of the first table channel.
+    const deadLetter = deadLetterDestination(channel, deps);
+    let table: Promise<BatchDestination> | undefined;
+    const load = () =>
+      (table ??= import('./channel-table.js').then((m) =>
+        m.tableDestination(channel, {
+          objects: deps.objects,
+          pointers: deps.k.catalog,
+          now: () => deps.k.now,
+          deadLetter,
+          problem: (data) => formatProblem(channel.stream.recordFormat, data),
+        }),
+      ));
+    return {
+      retryForMs: TABLE_RETRY_MS,
+      deliver: async (batch, now) => (await load()).deliver(batch, now),
+      deliverFailures: (failed, now) => deadLetter.deliverFailures(failed, now),
+    };
   }
   return bucketDestination(channel, storage, deps, logger);
 }

@@ -91,6 +91,7 @@ export function tableDestination(channel: ChannelMeta, deps: TableDestinationDep
     return table;
   }
   return {
+    // The channel's pipeline takes its retry period from channel-delivery.ts.
     retryForMs: 24 * 60 * 60 * 1000,
     async deliver(batch: DeliveryBatch) {
       const ok: DeliveryRecord[] = [];
