@@ -19,6 +19,8 @@ export interface ChannelTable {
   Namespace: string;
   TableName: string;
   CompressionType: 'NONE' | 'SNAPPY';
+  /** Hourly partitions of the arrival time. */
+  PartitionSpec?: { PartitionFields: { Transform: 'TIME_HOUR'; SourceName: string }[] };
 }
 
 export interface ChannelMeta {
@@ -87,7 +89,7 @@ export function describeChannel(c: ChannelMeta, arn: string): Record<string, unk
           S3TablesDestinationConfiguration: {
             DataFreshnessInSeconds: c.s3.freshnessSeconds,
             DeadLetterQueueS3Configuration: { ...c.s3.deadLetter },
-            S3TablesConfigurationList: [{ ...c.tables }],
+            S3TablesConfigurationList: [structuredClone(c.tables)],
           },
         }
       : {

@@ -20,6 +20,8 @@
  * restart (the channel's progress is saved after the commit) or copied twice into the channel's
  * log adds nothing twice, and a conflicting commit is re-planned on the snapshot that won.
  * Records that are not of the channel's format go to the dead-letter bucket, never the table.
+ * A PartitionSpec (one TIME_HOUR field of approximate_arrival_timestamp) partitions the table by
+ * the hour of arrival: `approximate_arrival_timestamp_hour`, one data file per hour and commit.
  */
 import type { BatchDestination, DeliveryBatch } from '../delivery/pipeline.js';
 import type { DeliveryRecord, FailedRecord } from '../delivery/records.js';
@@ -77,6 +79,7 @@ export function tableDestination(channel: ChannelMeta, deps: TableDestinationDep
       name: target.TableName,
       fields: CHANNEL_TABLE_FIELDS,
       compression: target.CompressionType === 'SNAPPY' ? 'SNAPPY' : 'UNCOMPRESSED',
+      ...(target.PartitionSpec ? { hourOf: 'approximate_arrival_timestamp' } : {}),
       objects,
       pointers: deps.pointers,
       pointerName: tablePointerName(target.TableBucketARN, target.Namespace, target.TableName),

@@ -555,8 +555,17 @@ function checkTables(config: Input): ChannelTable {
       `Table bucket name ${bucket} is not valid: table bucket names consist of lowercase letters, numbers and hyphens, and begin and end with a letter or number.`,
     );
   }
-  if (t.PartitionSpec !== undefined) {
-    throw new InvalidArgumentException('PartitionSpec is not supported by this server: its S3 Tables destinations are unpartitioned tables.');
+  const fields: Input[] = t.PartitionSpec?.PartitionFields ?? [];
+  if (fields.length > 1 || fields.some((f) => f.SourceName !== 'approximate_arrival_timestamp')) {
+    throw new InvalidArgumentException(
+      'PartitionSpec is not supported by this server but for one TIME_HOUR field of approximate_arrival_timestamp, the one timestamp column of its channel tables.',
+    );
   }
-  return { TableBucketARN: t.TableBucketARN, Namespace: t.Namespace, TableName: t.TableName, CompressionType: t.CompressionType };
+  return {
+    TableBucketARN: t.TableBucketARN,
+    Namespace: t.Namespace,
+    TableName: t.TableName,
+    CompressionType: t.CompressionType,
+    ...(fields.length ? { PartitionSpec: { PartitionFields: [{ Transform: 'TIME_HOUR', SourceName: 'approximate_arrival_timestamp' }] } } : {}),
+  };
 }

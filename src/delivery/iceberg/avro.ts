@@ -2,8 +2,7 @@
  * Iceberg's manifest list and manifest files: Avro object-container files (avsc) whose record
  * fields carry the table spec's field ids (`field-id`, `element-id`), as Iceberg readers require.
  * The schemas are given to avsc as plain objects, so the ids survive into the `avro.schema`
- * header. Only what an unpartitioned append writes is declared: data files without column
- * metrics, and manifest list entries without partition summaries.
+ * header. Only what an append writes is declared: data files without column metrics.
  */
 import avro from 'avsc';
 
@@ -50,8 +49,29 @@ export const MANIFEST_FILE_SCHEMA = {
   ],
 };
 
+/** A partition field of the table's spec, as the manifest's `partition` struct holds it. */
+export interface PartitionFieldSchema {
+  name: string;
+  fieldId: number;
+  /** The transform's result type: `int` for hour. */
+  type: 'int';
+}
+
+/** `manifest_entry` for a spec's partition fields (none: an empty `partition` struct). */
+export function manifestEntrySchema(partition: readonly PartitionFieldSchema[]): object {
+  const schema = structuredClone(MANIFEST_ENTRY_SCHEMA) as { fields: { name: string; type: { fields: { name: string; type: unknown }[] } }[] };
+  const dataFile = schema.fields.find((f) => f.name === 'data_file')!.type;
+  const struct = dataFile.fields.find((f) => f.name === 'partition')!;
+  struct.type = {
+    type: 'record',
+    name: 'r102',
+    fields: partition.map((p) => ({ name: p.name, type: optional(p.type), default: null, 'field-id': p.fieldId })),
+  } as never;
+  return schema;
+}
+
 /** `manifest_entry` of an unpartitioned table (the `partition` struct has no fields). */
-export const MANIFEST_ENTRY_SCHEMA = {
+const MANIFEST_ENTRY_SCHEMA = {
   type: 'record',
   name: 'manifest_entry',
   fields: [

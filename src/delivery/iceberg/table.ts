@@ -1,8 +1,9 @@
 /**
  * An Apache Iceberg (format version 2) table written through the object store: Parquet data
  * files, Avro manifests and manifest lists (avro.ts), and `metadata/v<N>.metadata.json` files,
- * under `s3://<bucket>/<namespace>/<table>/`. The table is unpartitioned and append-only; each
- * commit is one `append` snapshot (fast append: one new manifest, the parent's manifests carried).
+ * under `s3://<bucket>/<namespace>/<table>/`. The table is append-only, unpartitioned or
+ * partitioned by the hour of one timestamptz column (one data file per hour); each commit is one
+ * `append` snapshot (fast append: one new manifest, the parent's manifests carried).
  *
  * The current metadata file is named by a pointer kept in the catalog (a setting holding the
  * version and location), changed by compare-and-set. A commit writes its files, creates
@@ -16,7 +17,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { CatalogConflictError } from '../../storage/catalog.js';
 import type { SchemaElement } from '../formats/parquet.js';
-import { avroFile, MANIFEST_ENTRY_SCHEMA, MANIFEST_FILE_SCHEMA, readAvroFile } from './avro.js';
+import { avroFile, MANIFEST_FILE_SCHEMA, manifestEntrySchema, readAvroFile } from './avro.js';
 
 export type IcebergPrimitive = 'string' | 'long' | 'timestamptz';
 
@@ -51,6 +52,8 @@ export interface TableOptions {
   name: string;
   fields: readonly IcebergField[];
   compression: IcebergCompression;
+  /** Partitioned by the `hour` transform of this timestamptz field (absent: unpartitioned). */
+  hourOf?: string;
   objects: TableObjects;
   pointers: PointerStore;
   /** The catalog setting holding the pointer. */
@@ -100,6 +103,9 @@ export interface TableMetadata {
 export type AppendPlan = (currentSummary: Readonly<Record<string, string>> | undefined) => { rows: IcebergRow[]; summary: Record<string, string> } | undefined;
 
 const ATTEMPTS = 20;
+/** The first partition field id. */
+const PARTITION_ID = 1000;
+const MICROS_PER_HOUR = 3_600_000_000n;
 /** Metadata versions probed past the pointer for one left by an unfinished commit. */
 const ORPHAN_PROBES = 100;
 
@@ -125,6 +131,20 @@ export class IcebergTable {
 
   private get tableKey(): string {
     return `${this.o.namespace}/${this.o.name}`;
+  }
+
+  /** The hour partition field, when the table has one. */
+  private get hourField(): { source: IcebergField; name: string } | undefined {
+    if (this.o.hourOf === undefined) return undefined;
+    const source = this.o.fields.find((f) => f.name === this.o.hourOf);
+    if (!source || source.type !== 'timestamptz') throw new Error(`${this.o.hourOf} is not a timestamptz column of table ${this.tableKey}`);
+    return { source, name: `${source.name}_hour` };
+  }
+
+  /** The spec's fields, as partition-specs and the manifests' header hold them. */
+  private specFields(): object[] {
+    const h = this.hourField;
+    return h ? [{ 'source-id': h.source.id, 'field-id': PARTITION_ID, name: h.name, transform: 'hour' }] : [];
   }
 
   schema(): object {
@@ -158,8 +178,8 @@ export class IcebergTable {
       'current-schema-id': 0,
       schemas: [this.schema()],
       'default-spec-id': 0,
-      'partition-specs': [{ 'spec-id': 0, fields: [] }],
-      'last-partition-id': 999,
+      'partition-specs': [{ 'spec-id': 0, fields: this.specFields() }],
+      'last-partition-id': this.hourField ? PARTITION_ID : PARTITION_ID - 1,
       'default-sort-order-id': 0,
       'sort-orders': [{ 'order-id': 0, fields: [] }],
       properties: {
@@ -224,36 +244,49 @@ export class IcebergTable {
     const now = this.o.now();
     const id = snapshotId();
     const sequence = metadata['last-sequence-number'] + 1;
-    const dataKey = `${this.tableKey}/data/${randomUUID()}.parquet`;
-    const parquet = Buffer.from(this.parquet(rows));
-    await this.o.objects.put(this.o.bucket, dataKey, parquet);
+    const hour = this.hourField;
+    // One data file per partition: rows grouped by the hour of the partition column.
+    const groups = new Map<number | undefined, IcebergRow[]>();
+    for (const row of rows) {
+      const v = hour ? row[hour.source.name] : undefined;
+      const key = typeof v === 'bigint' ? Number(v >= 0n ? v / MICROS_PER_HOUR : -((-v + MICROS_PER_HOUR - 1n) / MICROS_PER_HOUR)) : undefined;
+      let group = groups.get(key);
+      if (!group) groups.set(key, (group = []));
+      group.push(row);
+    }
+    const files: { path: string; size: number; count: number; hour: number | undefined }[] = [];
+    for (const [value, group] of [...groups].sort((a, b) => (a[0] ?? 0) - (b[0] ?? 0))) {
+      const dataKey = hour && value !== undefined ? `${this.tableKey}/data/${hour.name}=${value}/${randomUUID()}.parquet` : `${this.tableKey}/data/${randomUUID()}.parquet`;
+      const parquet = Buffer.from(this.parquet(group));
+      await this.o.objects.put(this.o.bucket, dataKey, parquet);
+      files.push({ path: `s3://${this.o.bucket}/${dataKey}`, size: parquet.length, count: group.length, hour: value });
+    }
+    const addedSize = files.reduce((sum, f) => sum + f.size, 0);
 
     const manifestKey = `${this.tableKey}/metadata/${randomUUID()}-m0.avro`;
     const manifest = await avroFile(
-      MANIFEST_ENTRY_SCHEMA,
-      [
-        {
-          status: 1,
-          snapshot_id: id,
-          sequence_number: null,
-          file_sequence_number: null,
-          data_file: {
-            content: 0,
-            file_path: `s3://${this.o.bucket}/${dataKey}`,
-            file_format: 'PARQUET',
-            partition: {},
-            record_count: rows.length,
-            file_size_in_bytes: parquet.length,
-            key_metadata: null,
-            split_offsets: null,
-            sort_order_id: 0,
-          },
+      manifestEntrySchema(hour ? [{ name: hour.name, fieldId: PARTITION_ID, type: 'int' }] : []),
+      files.map((f) => ({
+        status: 1,
+        snapshot_id: id,
+        sequence_number: null,
+        file_sequence_number: null,
+        data_file: {
+          content: 0,
+          file_path: f.path,
+          file_format: 'PARQUET',
+          partition: hour ? { [hour.name]: f.hour ?? null } : {},
+          record_count: f.count,
+          file_size_in_bytes: f.size,
+          key_metadata: null,
+          split_offsets: null,
+          sort_order_id: 0,
         },
-      ],
+      })),
       {
         schema: JSON.stringify(this.schema()),
         'schema-id': '0',
-        'partition-spec': '[]',
+        'partition-spec': JSON.stringify(this.specFields()),
         'partition-spec-id': '0',
         'format-version': '2',
         content: 'data',
@@ -274,13 +307,13 @@ export class IcebergTable {
           sequence_number: sequence,
           min_sequence_number: sequence,
           added_snapshot_id: id,
-          added_files_count: 1,
+          added_files_count: files.length,
           existing_files_count: 0,
           deleted_files_count: 0,
           added_rows_count: rows.length,
           existing_rows_count: 0,
           deleted_rows_count: 0,
-          partitions: [],
+          partitions: hour ? [hourSummary(files.map((f) => f.hour))] : [],
           key_metadata: null,
         },
         ...carried,
@@ -305,12 +338,13 @@ export class IcebergTable {
       summary: {
         ...extra,
         operation: 'append',
-        'added-data-files': '1',
+        'added-data-files': String(files.length),
         'added-records': String(rows.length),
-        'added-files-size': String(parquet.length),
-        'total-data-files': total('total-data-files', 1),
+        'added-files-size': String(addedSize),
+        'changed-partition-count': String(files.length),
+        'total-data-files': total('total-data-files', files.length),
         'total-records': total('total-records', rows.length),
-        'total-files-size': total('total-files-size', parquet.length),
+        'total-files-size': total('total-files-size', addedSize),
         'total-delete-files': '0',
         'total-position-deletes': '0',
         'total-equality-deletes': '0',
@@ -355,4 +389,20 @@ export class IcebergTable {
       }),
     );
   }
+}
+
+/** A manifest list's summary of an int partition field: null seen, bounds as 4-byte little-endian. */
+function hourSummary(values: readonly (number | undefined)[]): object {
+  const present = values.filter((v): v is number => v !== undefined);
+  const int = (n: number) => {
+    const b = Buffer.alloc(4);
+    b.writeInt32LE(n);
+    return b;
+  };
+  return {
+    contains_null: present.length < values.length,
+    contains_nan: null,
+    lower_bound: present.length ? int(Math.min(...present)) : null,
+    upper_bound: present.length ? int(Math.max(...present)) : null,
+  };
 }

@@ -2,8 +2,9 @@
  * Channels deliver an ON_DEMAND stream's records to an S3 Tables (Apache Iceberg) table, read
  * back by independent readers: icebird (with hyparquet) opens the table from its location and
  * scans exactly the records put; the REST catalog's LoadTable names the same metadata; DuckDB reads
- * the Parquet data files, whose columns carry the Iceberg field ids. A restart mid-way commits no
- * record twice and loses none.
+ * the Parquet data files, whose columns carry the Iceberg field ids. An hourly partitioned table
+ * gets one data file per hour with its partition value. A restart mid-way commits no record twice
+ * and loses none.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,7 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import { DescribeChannelCommand, ListChannelsCommand, PutRecordsCommand, UpdateChannelCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { icebergMetadata, icebergRead } from 'icebird';
+import { icebergManifests, icebergMetadata, icebergRead } from 'icebird';
 import { ManualClock } from '../../../src/util/clock.js';
 import { removeDir, tempDir } from '../../helpers/server.js';
 import { readBucket } from '../firehose/helpers.js';
@@ -137,7 +138,7 @@ describe('channels deliver to S3 Tables', () => {
       message: /ZSTD is not supported/,
     });
     await assert.rejects(
-      createChannel(kinesis, tablesRequest('partitioned', 'refused', 'p', { PartitionSpec: { PartitionFields: [{ Transform: 'TIME_HOUR', SourceName: 'approximate_arrival_timestamp' }] } })),
+      createChannel(kinesis, tablesRequest('partitioned', 'refused', 'p', { PartitionSpec: { PartitionFields: [{ Transform: 'TIME_HOUR', SourceName: 'data' }] } })),
       { name: 'InvalidArgumentException', message: /PartitionSpec is not supported/ },
     );
     const underscored = { ...tablesRequest('underscored', 'refused', 'u') };
@@ -270,6 +271,59 @@ describe('channels deliver to S3 Tables', () => {
       connection.closeSync();
       instance.closeSync();
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('S3 Tables delivery to an hourly partitioned table', () => {
+  it('writes one data file per hour of arrival, with its partition value in the manifest', async () => {
+    const clock = new ManualClock(START);
+    const originalFetch = globalThis.fetch;
+    const server = await startS3TestServer({}, { clock });
+    const s3 = server.s3Client();
+    globalThis.fetch = s3Fetch(() => s3);
+    try {
+      const kinesis = server.client();
+      await createStream(kinesis, 'clicks');
+      const channel = await createChannel(
+        kinesis,
+        tablesRequest('clicks-hourly', 'clicks', 'clicks', { PartitionSpec: { PartitionFields: [{ Transform: 'TIME_HOUR', SourceName: 'approximate_arrival_timestamp' }] } }),
+      );
+      assert.deepEqual(channel.S3TablesDestinationConfiguration?.S3TablesConfigurationList?.[0]?.PartitionSpec, {
+        PartitionFields: [{ Transform: 'TIME_HOUR', SourceName: 'approximate_arrival_timestamp' }],
+      });
+      const firstHour = Math.floor(clock.now() / 3_600_000);
+      await put(kinesis, 'clicks', range(0, 100).map(jsonRecord));
+      // The next records arrive an hour later (their arrival time is the stream's, whenever the channel reads them).
+      clock.advance(3_600_000);
+      await put(kinesis, 'clicks', range(100, 150).map(jsonRecord));
+      const all = await when(clock, () => scan('clicks'), (s) => s.rows.length >= 150, 'both hours');
+      assert.deepEqual(idsOf(all.rows), range(0, 150));
+      for (const r of all.rows) {
+        const id = idsOf([r])[0]!;
+        const hour = Math.floor((r.approximate_arrival_timestamp as Date).getTime() / 3_600_000);
+        assert.equal(hour, id < 100 ? firstHour : firstHour + 1, `record ${id}`);
+      }
+      const metadata = await icebergMetadata({ tableUrl: TABLE_URL('clicks') });
+      assert.deepEqual(metadata['partition-specs'], [
+        { 'spec-id': 0, fields: [{ 'source-id': 4, 'field-id': 1000, name: 'approximate_arrival_timestamp_hour', transform: 'hour' }] },
+      ]);
+      assert.equal(metadata['last-partition-id'], 1000);
+      const manifests = await icebergManifests(metadata);
+      const files = manifests.flatMap((m) => m.entries).map((e) => ({ path: e.data_file.file_path, partition: e.data_file.partition, count: Number(e.data_file.record_count) }));
+      const byHour = new Map<number, number>();
+      for (const f of files) {
+        const hour = Number((f.partition as Record<string, unknown>).approximate_arrival_timestamp_hour);
+        assert.ok(f.path.includes(`/data/approximate_arrival_timestamp_hour=${hour}/`), f.path);
+        byHour.set(hour, (byHour.get(hour) ?? 0) + f.count);
+      }
+      assert.deepEqual([...byHour].sort((a, b) => a[0] - b[0]), [
+        [firstHour, 100],
+        [firstHour + 1, 50],
+      ]);
+    } finally {
+      globalThis.fetch = originalFetch;
+      await server.destroy();
     }
   });
 });
