@@ -110,9 +110,11 @@ export function tableDestination(channel: ChannelMeta, deps: TableDestinationDep
         const rows: IcebergRow[] = [];
         for (const r of ok) {
           const k = r.kinesis;
-          if (!k || k.offset === undefined) continue;
-          if (k.offset <= (offsets[k.shardId] ?? -1)) continue;
-          offsets[k.shardId] = k.offset;
+          if (!k) continue;
+          if (k.offset !== undefined) {
+            if (k.offset <= (offsets[k.shardId] ?? -1)) continue;
+            offsets[k.shardId] = k.offset;
+          }
           rows.push({
             shard_id: k.shardId,
             sequence_number: k.sequenceNumber,
