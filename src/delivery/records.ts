@@ -6,6 +6,8 @@ export interface KinesisRecordMetadata {
   sequenceNumber: string;
   subsequenceNumber?: number;
   approximateArrivalTimestamp: number;
+  /** The record's offset in its shard's log (records a channel copied), for exactly-once commits. */
+  offset?: number;
 }
 
 export interface DeliveryRecord {

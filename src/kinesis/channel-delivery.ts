@@ -1,14 +1,16 @@
 /**
  * A channel's delivery: a reader that copies the source stream's records into the channel's own
  * log, and the delivery engine's pipeline (delivery/pipeline.ts) that buffers them and writes
- * objects to the S3 destination, failed records to the dead-letter bucket.
+ * objects to the S3 destination (or snapshots to the S3 Tables destination, channel-table.ts),
+ * failed records to the dead-letter bucket.
  *
  * The reader takes the shards' logs from the Kinesis service directly (retention and encryption
  * at rest apply, as to any read) but not through GetRecords: a channel's reads are not counted
  * against the stream's read throughput and take no fan-out slot, as AWS says of channels. Each
  * shard's position (the next offset to read) is saved in the catalog after the records are in the
  * channel's log, so a restart reads again at most what was appended but not yet saved: at least
- * once, never less. The pipeline's progress is saved the same way (pipeline.ts).
+ * once, never less. The pipeline's progress is saved the same way (pipeline.ts). A table
+ * destination makes this exactly once: its commits skip records its snapshots already hold.
  *
  * Buffers are flushed when their oldest record has been in the channel for DataFreshnessInSeconds
  * (on the injected clock) or when they hold BUFFER_BYTES.
@@ -33,10 +35,18 @@ const gzipAsync = promisify(gzip);
 /** A buffer is flushed once it holds this many bytes, whatever its age. */
 const BUFFER_BYTES = 64 * 1024 * 1024;
 const READ_RECORDS = 10_000;
+/** How long a table commit is retried before its records go to the dead-letter bucket. */
+const TABLE_RETRY_MS = 24 * 60 * 60 * 1000;
 const READ_BYTES = 8 * 1024 * 1024;
 
 /** Where a channel's objects go; on Tributary's own endpoint a missing bucket is made first. */
-export type ChannelObjects = ObjectSink & { ensureBucket?(bucket: string): Promise<void> };
+export type ChannelObjects = ObjectSink & {
+  ensureBucket?(bucket: string): Promise<void>;
+  /** An object's bytes, or undefined when there is none (tables read their metadata back). */
+  get(bucket: string, key: string): Promise<Buffer | undefined>;
+  /** Writes only if no object has the key (If-None-Match: *); false when one has. */
+  putIfAbsent(bucket: string, key: string, body: Buffer): Promise<boolean>;
+};
 
 export interface ChannelDeliveryDeps {
   k: KinesisContext;
@@ -157,6 +167,7 @@ class ChannelReader {
           partitionKey: r.partitionKey,
           sequenceNumber: shard.seq.encode(r.offset, r.timestamp),
           approximateArrivalTimestamp: r.timestamp,
+          offset: r.offset,
         }),
         data: r.data,
       }));
@@ -214,23 +225,45 @@ function objectBody(format: ChannelMeta['stream']['recordFormat'], records: read
 
 async function compressed(channel: ChannelMeta, body: Buffer): Promise<Buffer> {
   // ZSTD channels are refused when created (channels.ts): there is no encoder for it here.
-  return channel.s3.storage.CompressionType === 'GZIP' ? gzipAsync(body) : body;
+  return channel.s3.storage?.CompressionType === 'GZIP' ? gzipAsync(body) : body;
 }
 
 function extensionOf(channel: ChannelMeta): string {
-  return channel.s3.storage.CompressionType === 'GZIP' ? '.gz' : '';
+  return channel.s3.storage?.CompressionType === 'GZIP' ? '.gz' : '';
 }
 
 const bucketOf = (arn: string) => arn.replace(/^arn:[^:]*:s3:::/, '');
 
-/** The destination: objects to the storage bucket, failed records to the dead-letter bucket. */
+/** The destination: objects to the storage bucket (or rows to the table), failed records to the dead-letter bucket. */
 function channelDestination(channel: ChannelMeta, deps: ChannelDeliveryDeps, logger: Logger): BatchDestination {
-  const parsed = parseKeyTemplate(channel.s3.storage.OutputKeyTemplate ?? DEFAULT_KEY_TEMPLATE);
-  // Templates are checked when the channel is created; one that no longer parses falls back to the default.
-  const parts = 'parts' in parsed ? parsed.parts : (parseKeyTemplate(DEFAULT_KEY_TEMPLATE) as { parts: never[] }).parts;
-  if ('error' in parsed) logger.error({ template: channel.s3.storage.OutputKeyTemplate }, parsed.error);
+  const storage = channel.s3.storage;
+  if (!storage) {
+    // The table writer (Parquet, Avro) loads with the first delivery of the first table channel.
+    const deadLetter = deadLetterDestination(channel, deps);
+    let table: Promise<BatchDestination> | undefined;
+    const load = () =>
+      (table ??= import('./channel-table.js').then((m) =>
+        m.tableDestination(channel, {
+          objects: deps.objects,
+          pointers: deps.k.catalog,
+          now: () => deps.k.now,
+          deadLetter,
+          problem: (data) => formatProblem(channel.stream.recordFormat, data),
+        }),
+      ));
+    return {
+      retryForMs: TABLE_RETRY_MS,
+      deliver: async (batch, now) => (await load()).deliver(batch, now),
+      deliverFailures: (failed, now) => deadLetter.deliverFailures(failed, now),
+    };
+  }
+  return bucketDestination(channel, storage, deps, logger);
+}
+
+/** A sink that makes a missing bucket first, on Tributary's own endpoint. */
+function bucketSink(deps: ChannelDeliveryDeps): ObjectSink {
   const checked = new Set<string>();
-  const sink: ObjectSink = {
+  return {
     async put(bucket, key, body, options) {
       const objects = deps.objects();
       if (!objects) throw new Error('no object store to deliver to');
@@ -241,13 +274,37 @@ function channelDestination(channel: ChannelMeta, deps: ChannelDeliveryDeps, log
       return objects.put(bucket, key, body, options);
     },
   };
+}
+
+const keyContext = (channel: ChannelMeta, extension: string) => (time: number) => ({ channelName: channel.name, channelId: channel.id, time, extension, unique: randomUUID() });
+
+/** Failed records to the dead-letter bucket, as JSON lines (gzipped when the bucket destination is). */
+function deadLetterDestination(channel: ChannelMeta, deps: ChannelDeliveryDeps): S3Destination {
+  const context = keyContext(channel, extensionOf(channel));
+  return new S3Destination({
+    sink: bucketSink(deps),
+    bucket: bucketOf(channel.s3.deadLetter.BucketARN),
+    encode: () => Promise.reject(new Error('the dead-letter destination takes failures only')),
+    objectKey: () => ({ error: 'the dead-letter destination takes failures only', errorCode: 'Internal' }),
+    errorKey: (_type, oldest) => errorObjectKey(channel.s3.deadLetter.ErrorOutputPrefix, context(oldest)),
+    errorLine: (failed: FailedRecord, now: number) => errorRecordLine(failed, now),
+    encodeErrors: (lines) => compressed(channel, lines),
+  });
+}
+
+function bucketDestination(channel: ChannelMeta, storage: NonNullable<ChannelMeta['s3']['storage']>, deps: ChannelDeliveryDeps, logger: Logger): BatchDestination {
+  const parsed = parseKeyTemplate(storage.OutputKeyTemplate ?? DEFAULT_KEY_TEMPLATE);
+  // Templates are checked when the channel is created; one that no longer parses falls back to the default.
+  const parts = 'parts' in parsed ? parsed.parts : (parseKeyTemplate(DEFAULT_KEY_TEMPLATE) as { parts: never[] }).parts;
+  if ('error' in parsed) logger.error({ template: storage.OutputKeyTemplate }, parsed.error);
+  const sink = bucketSink(deps);
   const format = channel.stream.recordFormat;
   const extension = extensionOf(channel);
-  const context = (time: number) => ({ channelName: channel.name, channelId: channel.id, time, extension, unique: randomUUID() });
+  const context = keyContext(channel, extension);
   const errorLine = (failed: FailedRecord, now: number) => errorRecordLine(failed, now);
   const main = new S3Destination({
     sink,
-    bucket: bucketOf(channel.s3.storage.BucketARN),
+    bucket: bucketOf(storage.BucketARN),
     async encode(batch) {
       const ok: DeliveryRecord[] = [];
       const failed: FailedRecord[] = [];
@@ -267,15 +324,7 @@ function channelDestination(channel: ChannelMeta, deps: ChannelDeliveryDeps, log
     errorLine,
     encodeErrors: (lines) => compressed(channel, lines),
   });
-  const deadLetter = new S3Destination({
-    sink,
-    bucket: bucketOf(channel.s3.deadLetter.BucketARN),
-    encode: () => Promise.reject(new Error('the dead-letter destination takes failures only')),
-    objectKey: () => ({ error: 'the dead-letter destination takes failures only', errorCode: 'Internal' }),
-    errorKey: (_type, oldest) => errorObjectKey(channel.s3.deadLetter.ErrorOutputPrefix, context(oldest)),
-    errorLine,
-    encodeErrors: (lines) => compressed(channel, lines),
-  });
+  const deadLetter = deadLetterDestination(channel, deps);
   return {
     retryForMs: main.retryForMs,
     deliver: (batch, now) => main.deliver(batch, now),

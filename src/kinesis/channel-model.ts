@@ -13,6 +13,16 @@ export interface ChannelBucket {
   ExpectedBucketOwner: string;
 }
 
+/** One S3TablesConfiguration: the table a channel creates and appends to. */
+export interface ChannelTable {
+  TableBucketARN: string;
+  Namespace: string;
+  TableName: string;
+  CompressionType: 'NONE' | 'SNAPPY';
+  /** Hourly partitions of the arrival time. */
+  PartitionSpec?: { PartitionFields: { Transform: 'TIME_HOUR'; SourceName: string }[] };
+}
+
 export interface ChannelMeta {
   name: string;
   /** Unique for this incarnation of the channel; names its log and its progress. */
@@ -38,8 +48,11 @@ export interface ChannelMeta {
   s3: {
     freshnessSeconds: number;
     deadLetter: ChannelBucket & { ErrorOutputPrefix: string };
-    storage: ChannelBucket & { OutputKeyTemplate?: string; StorageClass?: string; CompressionType: ChannelCompression };
+    /** The general purpose bucket; absent when the channel delivers to S3 Tables. */
+    storage?: ChannelBucket & { OutputKeyTemplate?: string; StorageClass?: string; CompressionType: ChannelCompression };
   };
+  /** The S3 Tables (Iceberg) destination, instead of `s3.storage`. */
+  tables?: ChannelTable;
   encryption?: { EncryptionType: string; KeyId: string };
   logging: { CloudWatchLogs: { Enabled: boolean; LogGroupName?: string; LogStreamName?: string } };
   tags: Record<string, string>;
@@ -71,11 +84,21 @@ export function describeChannel(c: ChannelMeta, arn: string): Record<string, unk
         },
       },
     ],
-    S3DestinationConfiguration: {
-      DataFreshnessInSeconds: c.s3.freshnessSeconds,
-      DeadLetterQueueS3Configuration: { ...c.s3.deadLetter },
-      StorageConfiguration: { ...c.s3.storage },
-    },
+    ...(c.tables
+      ? {
+          S3TablesDestinationConfiguration: {
+            DataFreshnessInSeconds: c.s3.freshnessSeconds,
+            DeadLetterQueueS3Configuration: { ...c.s3.deadLetter },
+            S3TablesConfigurationList: [structuredClone(c.tables)],
+          },
+        }
+      : {
+          S3DestinationConfiguration: {
+            DataFreshnessInSeconds: c.s3.freshnessSeconds,
+            DeadLetterQueueS3Configuration: { ...c.s3.deadLetter },
+            StorageConfiguration: { ...c.s3.storage },
+          },
+        }),
     ...(c.encryption ? { EncryptionConfiguration: { ...c.encryption } } : {}),
     LoggingConfiguration: { CloudWatchLogs: { ...c.logging.CloudWatchLogs } },
   };
@@ -90,7 +113,7 @@ export function summarizeChannel(c: ChannelMeta, arn: string): Record<string, un
     ChannelStatus: c.status,
     ...(c.statusReason !== undefined ? { ChannelStatusReason: c.statusReason } : {}),
     ChannelCreationTimestamp: new Date(c.createdAt),
-    ChannelDestinationType: 'S3',
+    ChannelDestinationType: c.tables ? 'S3_TABLES' : 'S3',
     Streams: [{ StreamARN: c.stream.arn, StreamCreationTimestamp: new Date(c.stream.createdAt) }],
   };
 }

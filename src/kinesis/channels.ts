@@ -1,7 +1,7 @@
 /**
  * Channels (CreateChannel, DescribeChannel, UpdateChannel, DeleteChannel, ListChannels): a
  * channel reads one ON_DEMAND stream and writes its records to a general purpose S3 bucket
- * (channel-delivery.ts). Delivery to S3 Tables (Iceberg) is refused when a channel is created.
+ * (channel-delivery.ts) or to an S3 Tables (Apache Iceberg) table (channel-table.ts).
  *
  * All channels are one catalog document (`kinesis/channels`), changed by compare-and-set: a crash
  * leaves the old or the new set, and the nodes of a cluster never undo each other's change.
@@ -20,11 +20,12 @@ import {
   ResourceInUseException,
   ResourceNotFoundException,
 } from '../protocol/errors.js';
+import { validBucketName } from '../s3/names.js';
 import { updateSetting } from '../storage/catalog.js';
 import type { ShardLog } from '../storage/types.js';
 import { startChannelDelivery, type ChannelDeliveryHandle, type ChannelObjects } from './channel-delivery.js';
 import { defaultErrorPrefix, parseKeyTemplate } from './channel-keys.js';
-import { channelArn, describeChannel, summarizeChannel, type ChannelMeta, type ChannelRecordFormat } from './channel-model.js';
+import { channelArn, describeChannel, summarizeChannel, type ChannelMeta, type ChannelRecordFormat, type ChannelTable } from './channel-model.js';
 import type { KinesisContext } from './context.js';
 import { decodeNextToken, encodeNextToken } from './next-token.js';
 import type { Resource } from './resources.js';
@@ -153,28 +154,27 @@ export class Channels {
     if ((input.S3DestinationConfiguration === undefined) === (input.S3TablesDestinationConfiguration === undefined)) {
       throw new InvalidArgumentException('Exactly one of S3DestinationConfiguration or S3TablesDestinationConfiguration must be specified.');
     }
-    if (input.S3TablesDestinationConfiguration !== undefined) {
-      throw new InvalidArgumentException(
-        'S3TablesDestinationConfiguration is not supported: this server delivers channels to general purpose Amazon S3 buckets only. Use S3DestinationConfiguration.',
-      );
-    }
+    const tables = input.S3TablesDestinationConfiguration === undefined ? undefined : checkTables(input.S3TablesDestinationConfiguration);
     const list: Input[] = input.StreamConfigurationList;
     if (list.length !== 1) throw new InvalidArgumentException('StreamConfigurationList must contain exactly one stream: a channel reads one stream.');
     const source = list[0]!;
     const format: string = source.RecordConfiguration.RecordFormatType;
-    if (format === 'GSR_JSON') {
-      throw new InvalidArgumentException('RecordFormatType GSR_JSON is supported only for S3 Tables destinations.');
+    if (format === 'GSR_JSON' || source.RecordConfiguration.GSRSchemaARN !== undefined) {
+      throw new InvalidArgumentException(
+        tables
+          ? 'RecordFormatType GSR_JSON and GSRSchemaARN are not supported by this server (it has no AWS Glue Schema Registry): S3 Tables destinations take JSON, STRING or BYTE_ARRAY records into a table of fixed columns.'
+          : format === 'GSR_JSON'
+            ? 'RecordFormatType GSR_JSON is supported only for S3 Tables destinations.'
+            : 'GSRSchemaARN is supported only for S3 Tables destinations.',
+      );
     }
-    if (source.RecordConfiguration.GSRSchemaARN !== undefined) {
-      throw new InvalidArgumentException('GSRSchemaARN is supported only for S3 Tables destinations.');
-    }
-    const s3: Input = input.S3DestinationConfiguration;
-    const storage: Input = s3.StorageConfiguration;
-    if (storage.CompressionType === 'ZSTD') {
+    const s3: Input = input.S3DestinationConfiguration ?? input.S3TablesDestinationConfiguration;
+    const storage: Input | undefined = s3.StorageConfiguration;
+    if (storage?.CompressionType === 'ZSTD') {
       throw new InvalidArgumentException('CompressionType ZSTD is not supported by this server (Node.js 20 has no Zstandard encoder). Use NONE or GZIP.');
     }
     const freshness = checkFreshness(s3.DataFreshnessInSeconds);
-    if (storage.OutputKeyTemplate !== undefined) {
+    if (storage?.OutputKeyTemplate !== undefined) {
       const parsed = parseKeyTemplate(storage.OutputKeyTemplate);
       if ('error' in parsed) throw new InvalidArgumentException(parsed.error);
     }
@@ -203,18 +203,24 @@ export class Channels {
       s3: {
         freshnessSeconds: freshness,
         deadLetter: {
-          BucketARN: dlq?.BucketARN ?? storage.BucketARN,
-          ExpectedBucketOwner: dlq?.ExpectedBucketOwner ?? storage.ExpectedBucketOwner,
+          // A dead-letter configuration is required with S3 Tables (shapes.ts), optional with a bucket.
+          BucketARN: dlq?.BucketARN ?? storage!.BucketARN,
+          ExpectedBucketOwner: dlq?.ExpectedBucketOwner ?? storage!.ExpectedBucketOwner,
           ErrorOutputPrefix: dlq?.ErrorOutputPrefix ?? defaultErrorPrefix(name, id),
         },
-        storage: {
-          BucketARN: storage.BucketARN,
-          ExpectedBucketOwner: storage.ExpectedBucketOwner,
-          ...(storage.OutputKeyTemplate !== undefined ? { OutputKeyTemplate: storage.OutputKeyTemplate } : {}),
-          ...(storage.StorageClass !== undefined ? { StorageClass: storage.StorageClass } : {}),
-          CompressionType: storage.CompressionType,
-        },
+        ...(storage
+          ? {
+              storage: {
+                BucketARN: storage.BucketARN,
+                ExpectedBucketOwner: storage.ExpectedBucketOwner,
+                ...(storage.OutputKeyTemplate !== undefined ? { OutputKeyTemplate: storage.OutputKeyTemplate } : {}),
+                ...(storage.StorageClass !== undefined ? { StorageClass: storage.StorageClass } : {}),
+                CompressionType: storage.CompressionType,
+              },
+            }
+          : {}),
       },
+      ...(tables ? { tables } : {}),
       ...(input.EncryptionConfiguration ? { encryption: { EncryptionType: input.EncryptionConfiguration.EncryptionType, KeyId: input.EncryptionConfiguration.KeyId } } : {}),
       logging: { CloudWatchLogs: { ...(input.LoggingConfiguration?.CloudWatchLogs ?? { Enabled: false }) } },
       tags: { ...tags },
@@ -234,6 +240,14 @@ export class Channels {
           `This request would exceed the channel limit for the account ${this.accountId}. Current channel count for the account: ${count}. Limit: ${CHANNEL_LIMIT}.`,
         );
       }
+      if (tables) {
+        for (const c of channels.values()) {
+          const t = this.settled(c)?.tables;
+          if (t && t.TableBucketARN === tables.TableBucketARN && t.Namespace === tables.Namespace && t.TableName === tables.TableName) {
+            throw new ResourceInUseException(`Table ${tables.Namespace}.${tables.TableName} of ${tables.TableBucketARN} is already the destination of channel ${c.name}.`);
+          }
+        }
+      }
       channels.set(name, meta);
       return { channels, result: undefined };
     });
@@ -248,19 +262,26 @@ export class Channels {
 
   async update(input: Input): Promise<Record<string, unknown>> {
     const name = this.nameOf(input.ChannelARN);
-    if (input.S3TablesDestinationConfiguration !== undefined) {
-      throw new InvalidArgumentException(`Channel ${name} under account ${this.accountId} delivers to a general purpose S3 bucket: S3TablesDestinationConfiguration cannot be updated.`);
+    if (input.S3DestinationConfiguration !== undefined && input.S3TablesDestinationConfiguration !== undefined) {
+      throw new InvalidArgumentException('Only one of S3DestinationConfiguration or S3TablesDestinationConfiguration may be specified.');
     }
-    if (input.S3DestinationConfiguration === undefined && input.LoggingConfiguration === undefined) {
-      throw new InvalidArgumentException('At least one of S3DestinationConfiguration or LoggingConfiguration must be specified.');
+    if (input.S3DestinationConfiguration === undefined && input.S3TablesDestinationConfiguration === undefined && input.LoggingConfiguration === undefined) {
+      throw new InvalidArgumentException('At least one of S3DestinationConfiguration, S3TablesDestinationConfiguration or LoggingConfiguration must be specified.');
     }
-    const freshness = input.S3DestinationConfiguration === undefined ? undefined : checkFreshness(input.S3DestinationConfiguration.DataFreshnessInSeconds);
+    const destination: Input | undefined = input.S3DestinationConfiguration ?? input.S3TablesDestinationConfiguration;
+    const freshness = destination === undefined ? undefined : checkFreshness(destination.DataFreshnessInSeconds);
     const delay = this.k.settings.createStreamDelayMs;
     const updated = await this.change((channels) => {
       const c = this.settled(channels.get(name));
       if (!c) throw this.notFound(name);
       if (c.status !== 'ACTIVE') {
         throw new ResourceInUseException(`Channel ${name} under account ${this.accountId} not ACTIVE, instead in state ${c.status}`);
+      }
+      if (input.S3TablesDestinationConfiguration !== undefined && !c.tables) {
+        throw new InvalidArgumentException(`Channel ${name} under account ${this.accountId} delivers to a general purpose S3 bucket: S3TablesDestinationConfiguration cannot be updated.`);
+      }
+      if (input.S3DestinationConfiguration !== undefined && c.tables) {
+        throw new InvalidArgumentException(`Channel ${name} under account ${this.accountId} delivers to S3 Tables: S3DestinationConfiguration cannot be updated.`);
       }
       const next: ChannelMeta = {
         ...c,
@@ -518,4 +539,33 @@ function checkSource(k: KinesisContext, stream: Stream): void {
       `Channels can only be created for streams in ON_DEMAND capacity mode. Stream ${stream.name} under account ${accountId} is in ${stream.meta.mode} mode.`,
     );
   }
+}
+
+/** The one table of an S3TablesDestinationConfiguration, as far as this server delivers to it. */
+function checkTables(config: Input): ChannelTable {
+  const list: Input[] = config.S3TablesConfigurationList;
+  if (list.length !== 1) throw new InvalidArgumentException('S3TablesConfigurationList must contain exactly one table.');
+  const t = list[0]!;
+  if (t.CompressionType === 'ZSTD') {
+    throw new InvalidArgumentException('CompressionType ZSTD is not supported by this server (Node.js 20 has no Zstandard encoder). Use NONE or SNAPPY.');
+  }
+  const bucket = t.TableBucketARN.slice(t.TableBucketARN.lastIndexOf('/') + 1);
+  if (!validBucketName(bucket)) {
+    throw new InvalidArgumentException(
+      `Table bucket name ${bucket} is not valid: table bucket names consist of lowercase letters, numbers and hyphens, and begin and end with a letter or number.`,
+    );
+  }
+  const fields: Input[] = t.PartitionSpec?.PartitionFields ?? [];
+  if (fields.length > 1 || fields.some((f) => f.SourceName !== 'approximate_arrival_timestamp')) {
+    throw new InvalidArgumentException(
+      'PartitionSpec is not supported by this server but for one TIME_HOUR field of approximate_arrival_timestamp, the one timestamp column of its channel tables.',
+    );
+  }
+  return {
+    TableBucketARN: t.TableBucketARN,
+    Namespace: t.Namespace,
+    TableName: t.TableName,
+    CompressionType: t.CompressionType,
+    ...(fields.length ? { PartitionSpec: { PartitionFields: [{ Transform: 'TIME_HOUR', SourceName: 'approximate_arrival_timestamp' }] } } : {}),
+  };
 }

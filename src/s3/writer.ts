@@ -113,6 +113,30 @@ export class ObjectWriter {
     return { etag: ('ETag' in out && out.ETag) || '' };
   }
 
+  /** Writes a small object only if no object has its key (If-None-Match: *); false when one has. */
+  async putIfAbsent(bucket: string, key: string, body: Buffer): Promise<boolean> {
+    const { s3, client } = await this.load();
+    try {
+      await client.send(new s3.PutObjectCommand({ Bucket: bucket, Key: key, Body: body, IfNoneMatch: '*' }));
+      return true;
+    } catch (err) {
+      const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (status === 412 || status === 409) return false;
+      throw err;
+    }
+  }
+
+  /** An object's bytes, or undefined when there is no such object. */
+  async getIfExists(bucket: string, key: string): Promise<Buffer | undefined> {
+    try {
+      return await this.get(bucket, key);
+    } catch (err) {
+      const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (status === 404) return undefined;
+      throw err;
+    }
+  }
+
   /** An object's bytes, streamed. */
   async stream(bucket: string, key: string): Promise<Readable> {
     const { s3, client } = await this.load();

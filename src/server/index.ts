@@ -54,6 +54,7 @@ import { loadMasterKey } from './master-key.js';
 import { warnExposedSecrets } from './secret-files.js';
 import { HeldOutput, ResponseBudget } from '../util/response-budget.js';
 import { createRouter, httpErrorAnswer, type ServiceEndpoint } from './router.js';
+import { answerRestCatalog } from '../delivery/iceberg/rest-catalog.js';
 import { loadTls } from './tls.js';
 import { createLogger } from './logging.js';
 
@@ -192,12 +193,19 @@ async function start(config: ServeConfig, hooks: ServerHooks): Promise<RunningSe
   let objectWriter: ObjectWriter | undefined;
   let s3: S3Endpoint | undefined;
   // On its own endpoint a missing bucket is made on first delivery; an external one must have it.
-  let objectSink: { put: ObjectWriter['put']; ensureBucket?: (bucket: string) => Promise<void> } | undefined;
+  let objectSink:
+    | { put: ObjectWriter['put']; ensureBucket?: (bucket: string) => Promise<void>; get: ObjectWriter['getIfExists']; putIfAbsent: ObjectWriter['putIfAbsent'] }
+    | undefined;
   const objects = () => {
     if (!objectSink && (config.s3Endpoint || s3)) {
       const writer = new ObjectWriter(objectWriterOptions(config, s3?.endpoint));
       objectWriter = writer;
-      objectSink = { put: (b, k, body, o) => writer.put(b, k, body, o), ...(config.s3Endpoint ? {} : { ensureBucket: (b: string) => writer.ensureBucket(b) }) };
+      objectSink = {
+        put: (b, k, body, o) => writer.put(b, k, body, o),
+        get: (b, k) => writer.getIfExists(b, k),
+        putIfAbsent: (b, k, body) => writer.putIfAbsent(b, k, body),
+        ...(config.s3Endpoint ? {} : { ensureBucket: (b: string) => writer.ensureBucket(b) }),
+      };
     }
     return objectSink;
   };
@@ -250,6 +258,17 @@ async function start(config: ServeConfig, hooks: ServerHooks): Promise<RunningSe
     verifier: auth.verifier,
     now: () => clock.now(),
     metrics: scrape,
+    iceberg: (method, path) =>
+      answerRestCatalog(method, path, {
+        store: catalog,
+        get: (bucket, key) => {
+          const o = objects();
+          if (!o) throw new Error('no object store');
+          return o.get(bucket, key);
+        },
+        s3Endpoint: () => config.s3Endpoint || s3?.endpoint,
+        region: config.region,
+      }),
     about: () => ({ version, s3Endpoint: config.s3Endpoint || s3?.endpoint }),
     log: (event) => {
       if ('error' in event) logger.error(event, 'request failed');

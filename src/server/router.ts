@@ -59,6 +59,8 @@ export interface RouterOptions {
   metrics?: () => Promise<{ contentType: string; body: string }>;
   /** What `GET /` from a browser or curl shows: the server's version and where to go next. */
   about?: () => { version: string; s3Endpoint?: string | undefined };
+  /** Answers GET and HEAD under /iceberg (the Iceberg REST catalog); undefined: no such route. */
+  iceberg?: (method: string, path: string) => Promise<{ status: number; body?: string } | undefined>;
 }
 
 const CONTENT_TYPES: Record<WireFormat, string> = {
@@ -285,6 +287,24 @@ export function createRouter(services: readonly AnyEndpoint[], opts: RouterOptio
     }
     if (opts.about && isLandingRequest(req)) {
       sendLanding(req, res, opts.about(), opts.metrics !== undefined);
+      return;
+    }
+    if (opts.iceberg && (req.method === 'GET' || req.method === 'HEAD') && req.url !== undefined && (req.url === '/iceberg' || req.url.startsWith('/iceberg/'))) {
+      try {
+        const answer = await opts.iceberg(req.method, req.url.slice('/iceberg'.length) || '/');
+        if (!answer) {
+          const body = JSON.stringify({ error: { message: `No route for request: ${req.method} ${req.url}`, type: 'NoSuchRouteException', code: 400 } });
+          send(res, 400, req.method === 'HEAD' ? '' : body, 'application/json');
+        } else if (answer.body === undefined || req.method === 'HEAD') {
+          res.statusCode = answer.status;
+          res.end();
+        } else {
+          send(res, answer.status, answer.body, 'application/json');
+        }
+      } catch (err) {
+        opts.log({ op: 'iceberg', error: String((err as Error)?.stack ?? err), requestId });
+        send(res, 500, JSON.stringify({ error: { message: 'Internal error', type: 'ServiceFailureException', code: 500 } }), 'application/json');
+      }
       return;
     }
     if (req.method === 'GET' && req.url === '/metrics' && opts.metrics) {

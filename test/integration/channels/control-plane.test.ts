@@ -190,7 +190,7 @@ describe('channel control plane', () => {
         message: /CompressionType ZSTD is not supported/,
       },
       {
-        what: 'an S3 Tables destination',
+        what: 'an S3 Tables destination with ZSTD',
         input: [
           'c4',
           'source',
@@ -204,7 +204,7 @@ describe('channel control plane', () => {
           },
         ],
         name: 'InvalidArgumentException',
-        message: /^S3TablesDestinationConfiguration is not supported/,
+        message: /^CompressionType ZSTD is not supported by this server \(Node\.js 20 has no Zstandard encoder\)\. Use NONE or SNAPPY\.$/,
       },
       {
         what: 'no destination',
