@@ -258,7 +258,9 @@ async function start(config: ServeConfig, hooks: ServerHooks): Promise<RunningSe
     verifier: auth.verifier,
     now: () => clock.now(),
     metrics: scrape,
-    iceberg: (method, path) =>
+    // The REST catalog answers without a signature, so like /metrics it is served only in
+    // development mode: with --credentials, table metadata is read through the signed S3 API.
+    ...(config.credentials ? {} : { iceberg: (method: string, path: string) =>
       answerRestCatalog(method, path, {
         store: catalog,
         get: (bucket, key) => {
@@ -268,7 +270,7 @@ async function start(config: ServeConfig, hooks: ServerHooks): Promise<RunningSe
         },
         s3Endpoint: () => config.s3Endpoint || s3?.endpoint,
         region: config.region,
-      }),
+      }) }),
     about: () => ({ version, s3Endpoint: config.s3Endpoint || s3?.endpoint }),
     log: (event) => {
       if ('error' in event) logger.error(event, 'request failed');

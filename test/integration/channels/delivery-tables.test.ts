@@ -380,3 +380,21 @@ describe('S3 Tables delivery across a restart', () => {
     }
   });
 });
+
+describe('the Iceberg REST catalog with --credentials', () => {
+  it('is not served: it would answer without a signature', async () => {
+    const dir = tempDir('tributary-iceberg-auth-');
+    const credentials = path.join(dir, 'credentials.json');
+    writeFileSync(credentials, JSON.stringify([{ accessKeyId: 'AKIDICEBERG', secretAccessKey: 'iceberg-secret', principal: `arn:aws:iam::${ACCOUNT}:user/reader` }]), { mode: 0o600 });
+    const server = await startS3TestServer({ credentials });
+    try {
+      const dev = await fetch(`${server.endpoint}/iceberg/v1/config`);
+      const body = await dev.text();
+      assert.notEqual(dev.status, 200, body);
+      assert.doesNotMatch(body, /overrides|defaults/);
+    } finally {
+      await server.destroy();
+      removeDir(dir);
+    }
+  });
+});
