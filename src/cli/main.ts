@@ -62,13 +62,33 @@ serve.action(async (opts: Record<string, unknown> & { config?: string; printSett
     process.exit(2);
   }
   const logger = createLogger({ level: config.logLevel, format: config.logFormat });
-  let server: Awaited<ReturnType<typeof startServer>>;
+  let server: Awaited<ReturnType<typeof startServer>> | undefined;
+  // The handlers are in place before anything starts: a signal that comes while the server starts
+  // (or just after it says it listens) stops it once it is up, instead of killing it mid-way.
+  let stopping: string | undefined;
+  const shutDown = (running: NonNullable<typeof server>, signal: string) => {
+    logger.info({ signal }, 'shutting down: finishing requests in flight and flushing');
+    running.close().then(
+      () => process.exit(0),
+      (err) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = signal;
+    if (server) shutDown(server, signal);
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
   try {
     server = await startServer(config, { logger });
   } catch (err) {
     // A file that cannot be read, a port in use: one line, the stack only when debugging.
     logger.debug({ err }, 'start-up failed');
-    console.error(`tributary: could not start: ${(err as Error).message}`);
+    console.error(`tributary: could not start: ${startFailure(err as NodeJS.ErrnoException)}`);
     process.exit(1);
   }
   logger.info(
@@ -80,21 +100,7 @@ serve.action(async (opts: Record<string, unknown> & { config?: string; printSett
     const s3 = server.s3Endpoint ? `TRIBUTARY_S3_LISTENING ${new URL(server.s3Endpoint).port}\n` : '';
     process.stdout.write(`${s3}TRIBUTARY_LISTENING ${server.port}\n`);
   }
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down: finishing requests in flight and flushing');
-    server.close().then(
-      () => process.exit(0),
-      (err) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+  if (stopping) shutDown(server, stopping);
 });
 
 program
@@ -124,3 +130,14 @@ program.parseAsync(process.argv).catch((err) => {
   console.error(err);
   process.exit(1);
 });
+
+/** A start-up failure in one line, saying what to do where the cause is the operator's to fix. */
+function startFailure(err: NodeJS.ErrnoException & { address?: string; port?: number }): string {
+  if (err.syscall === 'listen' && err.address !== undefined && err.port !== undefined) {
+    const where = `${err.address.includes(':') ? `[${err.address}]` : err.address}:${err.port}`;
+    if (err.code === 'EADDRINUSE') return `${where} is already in use by another process: stop it, or choose another port (--port, --s3-port)`;
+    if (err.code === 'EACCES') return `not allowed to listen on ${where}: choose a port above 1023, or run with the right to bind it`;
+    if (err.code === 'EADDRNOTAVAIL') return `${where} is not an address of this machine: choose another --host`;
+  }
+  return err.message;
+}

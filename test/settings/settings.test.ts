@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer, type AddressInfo } from 'node:net';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -160,6 +162,57 @@ describe('tributary serve', () => {
       assert.equal(r.code, 1);
       assert.match(r.stderr, /^tributary: could not start: .*missing\.pem'?\n$/);
     } finally {
+      removeDir(dir);
+    }
+  });
+
+  it('says in one line, with exit code 1 and what to do, that the port is taken, the credentials file is missing or the master key is not the data\'s', async () => {
+    const dir = tempDir();
+    const taken = createServer();
+    try {
+      await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+      const port = (taken.address() as AddressInfo).port;
+      const inUse = await run(['serve', '--port', String(port), '--s3-port', '0', '--data-dir', path.join(dir, 'a'), '--log-level', 'warn']);
+      assert.equal(inUse.code, 1);
+      assert.equal(inUse.stderr, `tributary: could not start: 127.0.0.1:${port} is already in use by another process: stop it, or choose another port (--port, --s3-port)\n`);
+
+      const missing = path.join(dir, 'no-such-credentials.json');
+      const noFile = await run(['serve', '--port', '0', '--s3-port', '0', '--data-dir', path.join(dir, 'b'), '--credentials', missing, '--log-level', 'warn']);
+      assert.equal(noFile.code, 1);
+      assert.match(noFile.stderr, /^tributary: could not start: --credentials: cannot read .*no-such-credentials\.json: ENOENT[^\n]*\n$/);
+
+      // A data directory written with one master key refuses another.
+      const key = (name: string) => {
+        const file = path.join(dir, name);
+        writeFileSync(file, randomBytes(32).toString('base64'), { mode: 0o600 });
+        return file;
+      };
+      const first = key('first.key');
+      const data = path.join(dir, 'c');
+      const ran = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--s3-port', '0', '--data-dir', data, '--master-key-file', first, '--log-level', 'warn'], {
+        env: { ...process.env, TRIBUTARY_ANNOUNCE: '1' },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      const ranExit = new Promise<number | null>((resolve) => ran.once('exit', (code) => resolve(code)));
+      const ranPort = await new Promise<number>((resolve, reject) => {
+        let out = '';
+        ran.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          const m = /TRIBUTARY_LISTENING (\d+)/.exec(out);
+          if (m) resolve(Number(m[1]));
+        });
+        ran.once('exit', (code) => reject(new Error(`exited with ${code}: ${out}`)));
+      });
+      assert.ok(ranPort > 0);
+      // At once: a signal right after the server says it listens stops it cleanly too.
+      ran.kill('SIGTERM');
+      assert.equal(await ranExit, 0);
+      const second = key('second.key');
+      const wrongKey = await run(['serve', '--port', '0', '--s3-port', '0', '--data-dir', data, '--master-key-file', second, '--log-level', 'warn']);
+      assert.equal(wrongKey.code, 1);
+      assert.match(wrongKey.stderr, /^tributary: could not start: the master key in .*second\.key is not the key the data in .* was written with \(master-key\.check differs\); refusing to start\n$/);
+    } finally {
+      taken.close();
       removeDir(dir);
     }
   });
