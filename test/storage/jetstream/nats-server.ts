@@ -4,6 +4,7 @@ import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { connect } from '@nats-io/transport-node';
 
 /** The nats-server binary: on PATH, or where Debian installs it. */
 export function natsServerBinary(): string | undefined {
@@ -161,7 +162,7 @@ export async function startNatsCluster(size: number): Promise<NatsCluster> {
       startNatsServer({ name, clusterPort: clusterPorts[i], routes: clusterPorts.filter((_, j) => j !== i) }, clientPorts[i]),
     ),
   );
-  return {
+  const cluster = {
     servers,
     names,
     urls: servers.map((s) => s.url),
@@ -169,4 +170,30 @@ export async function startNatsCluster(size: number): Promise<NatsCluster> {
       await Promise.all(servers.map((s) => s.destroy()));
     },
   };
+  try {
+    await routesFormed(cluster.urls);
+  } catch (err) {
+    await cluster.destroy();
+    throw err;
+  }
+  return cluster;
+}
+
+/**
+ * Waits until every server gossips the client URLs of all the others: the routes are up, so a
+ * client that counts the cluster's servers (to choose its replicas) sees all of them.
+ */
+async function routesFormed(urls: readonly string[]): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (const url of urls) {
+    const nc = await connect({ servers: url });
+    try {
+      while ((nc.info?.connect_urls?.length ?? 0) < urls.length - 1) {
+        if (Date.now() > deadline) throw new Error(`the routes of ${url} did not form: it knows ${nc.info?.connect_urls?.length ?? 0} other servers`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    } finally {
+      await nc.close();
+    }
+  }
 }
