@@ -31,6 +31,7 @@ import { decodeNextToken, encodeNextToken } from './next-token.js';
 import type { Resource } from './resources.js';
 import type { Stream } from './stream.js';
 import { MAX_TAGS } from './tags.js';
+import { zstdAvailable } from '../delivery/zstd.js';
 
 const DOCUMENT = 'kinesis/channels';
 /** Channels per account (DescribeLimits' ChannelCountLimit). */
@@ -65,6 +66,8 @@ export class Channels {
   private timer: NodeJS.Timeout | undefined;
   private stepping: Promise<void> | undefined;
   private closed = false;
+  /** Whether ZSTD objects can be written: the zstd binary was there when the server started. */
+  private readonly zstd = zstdAvailable();
 
   constructor(
     private readonly k: KinesisContext,
@@ -170,8 +173,8 @@ export class Channels {
     }
     const s3: Input = input.S3DestinationConfiguration ?? input.S3TablesDestinationConfiguration;
     const storage: Input | undefined = s3.StorageConfiguration;
-    if (storage?.CompressionType === 'ZSTD') {
-      throw new InvalidArgumentException('CompressionType ZSTD is not supported by this server (Node.js 20 has no Zstandard encoder). Use NONE or GZIP.');
+    if (storage?.CompressionType === 'ZSTD' && !this.zstd) {
+      throw new InvalidArgumentException('CompressionType ZSTD is not supported by this server (Node.js 20 has no Zstandard encoder and /usr/bin/zstd is not installed). Use NONE or GZIP.');
     }
     const freshness = checkFreshness(s3.DataFreshnessInSeconds);
     if (storage?.OutputKeyTemplate !== undefined) {
@@ -547,7 +550,7 @@ function checkTables(config: Input): ChannelTable {
   if (list.length !== 1) throw new InvalidArgumentException('S3TablesConfigurationList must contain exactly one table.');
   const t = list[0]!;
   if (t.CompressionType === 'ZSTD') {
-    throw new InvalidArgumentException('CompressionType ZSTD is not supported by this server (Node.js 20 has no Zstandard encoder). Use NONE or SNAPPY.');
+    throw new InvalidArgumentException('CompressionType ZSTD is not supported by this server for S3 Tables destinations (its Parquet writer has no Zstandard codec). Use NONE or SNAPPY.');
   }
   const bucket = t.TableBucketARN.slice(t.TableBucketARN.lastIndexOf('/') + 1);
   if (!validBucketName(bucket)) {
