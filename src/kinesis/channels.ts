@@ -361,16 +361,17 @@ export class Channels {
     }
   }
 
-  /** A channel as a tag Resource (TagResource, UntagResource, ListTagsForResource). */
+  /** A channel as a tag and policy Resource (TagResource … ListTagsForResource, Put/Get/DeleteResourcePolicy). */
   async resource(arn: string): Promise<Resource> {
     const found = await this.byArn(arn);
     const name = found.name;
     let tags = found.tags;
+    let policy = found.policy;
     return {
       arn: this.arnOf(name),
       label: `channel ${name}`,
       tags: () => tags,
-      policy: () => undefined,
+      policy: () => policy,
       checkChangeable: () => {
         if (found.status === 'DELETING') {
           throw new ResourceInUseException(`Channel ${name} under account ${this.accountId} not ACTIVE, instead in state DELETING`);
@@ -380,11 +381,14 @@ export class Channels {
         await this.change((channels) => {
           const c = this.settled(channels.get(name));
           if (!c || c.id !== found.id) throw this.notFound(name);
-          const next = apply({ tags: c.tags, policy: undefined });
+          const next = apply({ tags: c.tags, policy: c.policy });
           if (next === undefined) return { result: undefined };
-          if (next.policy !== undefined) throw new InvalidArgumentException('Resource policies are not supported on channels.');
           tags = { ...next.tags };
-          channels.set(name, { ...c, tags });
+          policy = next.policy;
+          const entry: ChannelMeta = { ...c, tags };
+          if (policy === undefined) delete entry.policy;
+          else entry.policy = policy;
+          channels.set(name, entry);
           return { channels, result: undefined };
         });
       },
