@@ -157,7 +157,7 @@ describe('a table channel across SIGKILLs', () => {
     await writers.stop();
     c.kinesis.destroy();
     c.s3.destroy();
-    assert.ok(acked.size > firstAcked, "records were acknowledged between the two kills");
+    assert.ok(acked.size > firstAcked, 'records were acknowledged between the two kills');
 
     // 3. Restarted 1000 s ahead: everything acknowledged is due; delivery finishes.
     srv = await spawnServer(dataDir, [...ARGS, '--clock-offset-ms', String((2 * FRESHNESS_S + 400) * 1000)]);
