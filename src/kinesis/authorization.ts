@@ -3,7 +3,12 @@ import { requestContext, requireAllowed, type RequestFacts } from '../auth/reque
 import { kinesisActionResources } from './action-resources.js';
 import { resolveConsumer } from './consumers.js';
 import type { KinesisContext } from './context.js';
-import { resolveResource } from './resources.js';
+import { resolveResource, type Resource } from './resources.js';
+
+/** The service as the authorizer sees it: its context, and its channels as policy resources. */
+type AuthorizerContext = KinesisContext & { readonly channels: { resource(arn: string): Promise<Resource> } };
+
+const CHANNEL_ARN = /^arn:aws[a-z-]*:kinesis:[^:]*:\d{12}:channel\//;
 
 type Input = Record<string, unknown>;
 
@@ -63,10 +68,10 @@ async function resourceArn(k: KinesisContext, operation: string, input: Input): 
   }
 }
 
-async function resourcePolicyOf(k: KinesisContext, arn: string): Promise<string | undefined> {
+async function resourcePolicyOf(k: AuthorizerContext, arn: string): Promise<string | undefined> {
   if (arn === '*' || arn.endsWith(':*')) return undefined;
   try {
-    return (await resolveResource(k, arn)).policy();
+    return (await (CHANNEL_ARN.test(arn) ? k.channels.resource(arn) : resolveResource(k, arn))).policy();
   } catch {
     return undefined;
   }
@@ -74,10 +79,10 @@ async function resourcePolicyOf(k: KinesisContext, arn: string): Promise<string 
 
 /**
  * Authorizes one Kinesis request: the caller's identity policies and the resource policy of the
- * stream or consumer it names, evaluated for `kinesis:<Operation>` on that resource. Refuses with
+ * stream, consumer or channel it names, evaluated for `kinesis:<Operation>` on that resource. Refuses with
  * AccessDeniedException worded as AWS words it.
  */
-export function kinesisAuthorizer(k: KinesisContext, policies: PolicyEvaluator) {
+export function kinesisAuthorizer(k: AuthorizerContext, policies: PolicyEvaluator) {
   return async function authorize(operation: string, input: Input, facts: RequestFacts): Promise<void> {
     const credential = facts.caller.credential;
     if (!credential) return;

@@ -22,6 +22,7 @@ import type { Logger } from 'pino';
 import { S3Destination, type ObjectSink } from '../delivery/destinations/s3.js';
 import { DeliveryPipeline, type BatchDestination } from '../delivery/pipeline.js';
 import { errorRecordLine } from '../delivery/processors.js';
+import { zstdCompress } from '../delivery/zstd.js';
 import type { DeliveryRecord, FailedRecord } from '../delivery/records.js';
 import type { ShardLog } from '../storage/types.js';
 import { openRecords } from './at-rest.js';
@@ -223,13 +224,27 @@ function objectBody(format: ChannelMeta['stream']['recordFormat'], records: read
   return Buffer.concat(parts);
 }
 
+/** A body compressed as the channel says: GZIP by node:zlib, ZSTD by the zstd binary (zstd.ts). */
 async function compressed(channel: ChannelMeta, body: Buffer): Promise<Buffer> {
-  // ZSTD channels are refused when created (channels.ts): there is no encoder for it here.
-  return channel.s3.storage?.CompressionType === 'GZIP' ? gzipAsync(body) : body;
+  switch (channel.s3.storage?.CompressionType) {
+    case 'GZIP':
+      return gzipAsync(body);
+    case 'ZSTD':
+      return zstdCompress(body);
+    default:
+      return body;
+  }
 }
 
 function extensionOf(channel: ChannelMeta): string {
-  return channel.s3.storage?.CompressionType === 'GZIP' ? '.gz' : '';
+  switch (channel.s3.storage?.CompressionType) {
+    case 'GZIP':
+      return '.gz';
+    case 'ZSTD':
+      return '.zst';
+    default:
+      return '';
+  }
 }
 
 const bucketOf = (arn: string) => arn.replace(/^arn:[^:]*:s3:::/, '');

@@ -56,6 +56,8 @@ export interface ChannelMeta {
   encryption?: { EncryptionType: string; KeyId: string };
   logging: { CloudWatchLogs: { Enabled: boolean; LogGroupName?: string; LogStreamName?: string } };
   tags: Record<string, string>;
+  /** The resource policy (PutResourcePolicy), verbatim. */
+  policy?: string;
   /** Records that arrived in the stream before this instant (epoch ms) are not delivered. */
   activeAt: number;
 }

@@ -31,6 +31,7 @@ import { decodeNextToken, encodeNextToken } from './next-token.js';
 import type { Resource } from './resources.js';
 import type { Stream } from './stream.js';
 import { MAX_TAGS } from './tags.js';
+import { zstdAvailable } from '../delivery/zstd.js';
 
 const DOCUMENT = 'kinesis/channels';
 /** Channels per account (DescribeLimits' ChannelCountLimit). */
@@ -65,6 +66,8 @@ export class Channels {
   private timer: NodeJS.Timeout | undefined;
   private stepping: Promise<void> | undefined;
   private closed = false;
+  /** Whether ZSTD objects can be written: the zstd binary was there when the server started. */
+  private readonly zstd = zstdAvailable();
 
   constructor(
     private readonly k: KinesisContext,
@@ -170,8 +173,8 @@ export class Channels {
     }
     const s3: Input = input.S3DestinationConfiguration ?? input.S3TablesDestinationConfiguration;
     const storage: Input | undefined = s3.StorageConfiguration;
-    if (storage?.CompressionType === 'ZSTD') {
-      throw new InvalidArgumentException('CompressionType ZSTD is not supported by this server (Node.js 20 has no Zstandard encoder). Use NONE or GZIP.');
+    if (storage?.CompressionType === 'ZSTD' && !this.zstd) {
+      throw new InvalidArgumentException('CompressionType ZSTD is not supported by this server (Node.js 20 has no Zstandard encoder and /usr/bin/zstd is not installed). Use NONE or GZIP.');
     }
     const freshness = checkFreshness(s3.DataFreshnessInSeconds);
     if (storage?.OutputKeyTemplate !== undefined) {
@@ -358,16 +361,17 @@ export class Channels {
     }
   }
 
-  /** A channel as a tag Resource (TagResource, UntagResource, ListTagsForResource). */
+  /** A channel as a tag and policy Resource (TagResource … ListTagsForResource, Put/Get/DeleteResourcePolicy). */
   async resource(arn: string): Promise<Resource> {
     const found = await this.byArn(arn);
     const name = found.name;
     let tags = found.tags;
+    let policy = found.policy;
     return {
       arn: this.arnOf(name),
       label: `channel ${name}`,
       tags: () => tags,
-      policy: () => undefined,
+      policy: () => policy,
       checkChangeable: () => {
         if (found.status === 'DELETING') {
           throw new ResourceInUseException(`Channel ${name} under account ${this.accountId} not ACTIVE, instead in state DELETING`);
@@ -377,11 +381,14 @@ export class Channels {
         await this.change((channels) => {
           const c = this.settled(channels.get(name));
           if (!c || c.id !== found.id) throw this.notFound(name);
-          const next = apply({ tags: c.tags, policy: undefined });
+          const next = apply({ tags: c.tags, policy: c.policy });
           if (next === undefined) return { result: undefined };
-          if (next.policy !== undefined) throw new InvalidArgumentException('Resource policies are not supported on channels.');
           tags = { ...next.tags };
-          channels.set(name, { ...c, tags });
+          policy = next.policy;
+          const entry: ChannelMeta = { ...c, tags };
+          if (policy === undefined) delete entry.policy;
+          else entry.policy = policy;
+          channels.set(name, entry);
           return { channels, result: undefined };
         });
       },
@@ -547,7 +554,7 @@ function checkTables(config: Input): ChannelTable {
   if (list.length !== 1) throw new InvalidArgumentException('S3TablesConfigurationList must contain exactly one table.');
   const t = list[0]!;
   if (t.CompressionType === 'ZSTD') {
-    throw new InvalidArgumentException('CompressionType ZSTD is not supported by this server (Node.js 20 has no Zstandard encoder). Use NONE or SNAPPY.');
+    throw new InvalidArgumentException('CompressionType ZSTD is not supported by this server for S3 Tables destinations (its Parquet writer has no Zstandard codec). Use NONE or SNAPPY.');
   }
   const bucket = t.TableBucketARN.slice(t.TableBucketARN.lastIndexOf('/') + 1);
   if (!validBucketName(bucket)) {

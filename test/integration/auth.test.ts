@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import {
   CreateChannelCommand,
   CreateStreamCommand,
+  DeleteChannelCommand,
   DeleteStreamCommand,
   DescribeChannelCommand,
   DescribeStreamConsumerCommand,
@@ -245,6 +246,39 @@ describe('authentication with a credentials file', () => {
     assert.equal(l.message, `User: ${ALICE} is not authorized to perform: kinesis:ListChannels on resource: * because no identity-based policy allows the kinesis:ListChannels action`);
     const listed = await admin.send(new ListChannelsCommand({}));
     assert.deepEqual(listed.ChannelSummaries, []);
+  });
+
+  it("a channel's resource policy grants another principal the channel", async () => {
+    await admin.send(new CreateStreamCommand({ StreamName: 'on-demand', StreamModeDetails: { StreamMode: 'ON_DEMAND' } }));
+    const channel = `arn:aws:kinesis:us-east-1:${ACCOUNT}:channel/shared-channel`;
+    await admin.send(
+      new CreateChannelCommand({
+        ChannelName: 'shared-channel',
+        ServiceExecutionRoleARN: `arn:aws:iam::${ACCOUNT}:role/delivery`,
+        StreamConfigurationList: [{ StreamARN: STREAM_ARN('on-demand'), RecordConfiguration: { RecordFormatType: 'JSON' } }],
+        S3DestinationConfiguration: { StorageConfiguration: { BucketARN: 'arn:aws:s3:::bkt', ExpectedBucketOwner: ACCOUNT, CompressionType: 'NONE' } },
+      }),
+    );
+    const bob = as('AKIDBOB', 'bob-secret');
+    const describe = () => bob.send(new DescribeChannelCommand({ ChannelARN: channel }));
+    const refused = await failure(describe());
+    assert.equal(refused.name, 'AccessDeniedException');
+    assert.equal(
+      refused.message,
+      `User: arn:aws:iam::${ACCOUNT}:user/bob is not authorized to perform: kinesis:DescribeChannel on resource: ${channel} because no identity-based policy allows the kinesis:DescribeChannel action`,
+    );
+    await admin.send(
+      new PutResourcePolicyCommand({
+        ResourceARN: channel,
+        Policy: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:user/bob` }, Action: 'kinesis:DescribeChannel', Resource: channel }],
+        }),
+      }),
+    );
+    assert.equal((await describe()).ChannelDescription!.ChannelARN, channel);
+    await admin.send(new DeleteChannelCommand({ ChannelARN: channel }));
+    await admin.send(new DeleteStreamCommand({ StreamName: 'on-demand' }));
   });
 
   it('authorizes consumer operations against the consumer ARN', async () => {

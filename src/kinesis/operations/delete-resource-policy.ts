@@ -1,5 +1,5 @@
 import { ResourceNotFoundException } from '../../protocol/errors.js';
-import { resolveResource } from '../resources.js';
+import { resolveTaggable } from './taggable.js';
 import { defineOperation } from './operation.js';
 
 interface Input {
@@ -7,7 +7,7 @@ interface Input {
 }
 
 export const deleteResourcePolicy = defineOperation<Input, void>('DeleteResourcePolicy', async (k, input) => {
-  const resource = await resolveResource(k, input.ResourceARN);
+  const resource = await resolveTaggable(k, input.ResourceARN);
   resource.checkChangeable(k);
   await resource.change(k, (current) => {
     if (current.policy === undefined) {

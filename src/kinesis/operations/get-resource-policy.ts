@@ -1,4 +1,4 @@
-import { resolveResource } from '../resources.js';
+import { resolveTaggable } from './taggable.js';
 import { defineOperation } from './operation.js';
 
 interface Input {
@@ -7,6 +7,6 @@ interface Input {
 
 /** A resource without a policy answers with an empty policy document, as AWS does. */
 export const getResourcePolicy = defineOperation<Input, unknown>('GetResourcePolicy', async (k, input) => {
-  const resource = await resolveResource(k, input.ResourceARN);
+  const resource = await resolveTaggable(k, input.ResourceARN);
   return { Policy: resource.policy() ?? '{}' };
 });

@@ -1,5 +1,5 @@
 import { checkPolicyDocument } from '../resource-policy.js';
-import { resolveResource } from '../resources.js';
+import { resolveTaggable } from './taggable.js';
 import { defineOperation } from './operation.js';
 
 interface Input {
@@ -8,7 +8,7 @@ interface Input {
 }
 
 export const putResourcePolicy = defineOperation<Input, void>('PutResourcePolicy', async (k, input) => {
-  const resource = await resolveResource(k, input.ResourceARN);
+  const resource = await resolveTaggable(k, input.ResourceARN);
   resource.checkChangeable(k);
   checkPolicyDocument(input.Policy);
   await resource.change(k, (current) => ({ ...current, policy: input.Policy }));

@@ -6,11 +6,13 @@
  * and delivery that goes on after a restart without losing records.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { gunzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { ManualClock } from '../../../src/util/clock.js';
+import { zstdAvailable } from '../../../src/delivery/zstd.js';
 import { removeDir, tempDir } from '../../helpers/server.js';
 import { readBucket } from '../firehose/helpers.js';
 import { startS3TestServer, type S3TestServer } from '../s3/helpers.js';
@@ -150,6 +152,48 @@ describe('channels deliver to S3', () => {
     const id = channel.ChannelId!;
     for (const o of objects) assert.match(o.key, new RegExp(`^kinesis-channel/lines-gz/${id}/${at.dirs}/lines-gz-${id}-${at.name}-${UUID}\\.gz$`));
     assertEachOnce(idsOfLines(objects.map((o) => gunzipSync(o.body))), n);
+  });
+
+  it('JSON records, zstd, with a .zst extension that zstd -d decodes back to the records', async () => {
+    assert.equal(zstdAvailable(), true, 'the zstd binary is installed (.ci/run installs it)');
+    assert.equal(zstdAvailable('/nonexistent/zstd'), false);
+    await createStream(kinesis, 'packed');
+    const channel = await createChannel(
+      kinesis,
+      channelRequest('packed-zst', 'packed', 'packed-bucket', {
+        StreamConfigurationList: [{ StreamARN: streamArn('packed'), RecordConfiguration: { RecordFormatType: 'JSON' } }],
+        S3DestinationConfiguration: {
+          StorageConfiguration: { BucketARN: 'arn:aws:s3:::packed-bucket', ExpectedBucketOwner: '000000000000', CompressionType: 'ZSTD' },
+        },
+      }),
+    );
+    assert.equal(channel.S3DestinationConfiguration?.StorageConfiguration?.CompressionType, 'ZSTD');
+    const n = 900;
+    const at = stamp(clock.now());
+    const text = (i: number) => JSON.stringify({ id: i, pad: 'z'.repeat(i % 50) });
+    await put(kinesis, 'packed', Array.from({ length: n }, (_, i) => Buffer.from(text(i))));
+    const unzstd = (body: Buffer) => execFileSync('/usr/bin/zstd', ['-d', '-q', '-c'], { input: body });
+    const objects = await deliveredWhen(
+      clock,
+      () => readBucket(s3, 'packed-bucket').catch(() => []),
+      (v) => v.reduce((sum, o) => sum + unzstd(o.body).toString('utf8').split('\n').length - 1, 0) >= n,
+      'the zstd objects',
+    );
+    const id = channel.ChannelId!;
+    const lines: string[] = [];
+    for (const o of objects) {
+      assert.match(o.key, new RegExp(`^kinesis-channel/packed-zst/${id}/${at.dirs}/packed-zst-${id}-${at.name}-${UUID}\\.zst$`));
+      // A Zstandard frame begins with its magic number, 28 B5 2F FD.
+      assert.deepEqual([...o.body.subarray(0, 4)], [0x28, 0xb5, 0x2f, 0xfd]);
+      const plain = unzstd(o.body).toString('utf8');
+      assert.ok(plain.endsWith('\n'));
+      lines.push(...plain.slice(0, -1).split('\n'));
+    }
+    assert.equal(lines.length, n);
+    assert.deepEqual(
+      lines.sort((a, b) => (JSON.parse(a) as { id: number }).id - (JSON.parse(b) as { id: number }).id),
+      Array.from({ length: n }, (_, i) => text(i)),
+    );
   });
 
   it('BYTE_ARRAY records as they are, under a custom OutputKeyTemplate', async () => {
