@@ -40,6 +40,9 @@ export interface JetStreamConnection {
   close(): Promise<void>;
 }
 
+/** How long a connection to a named cluster waits for the gossip of its other servers (replicas 0: auto). */
+const CLUSTER_GOSSIP_WAIT_MS = 3_000;
+
 export async function connectJetStream(options: JetStreamOptions): Promise<JetStreamConnection> {
   const nc = await connect({
     servers: options.servers,
@@ -48,9 +51,13 @@ export async function connectJetStream(options: JetStreamOptions): Promise<JetSt
   });
   let replicas = options.replicas;
   if (!(replicas > 0)) {
-    // A server in a cluster names it and gossips the client URLs of the others.
-    const peers = nc.info?.cluster ? 1 + (nc.info.connect_urls?.length ?? 0) : 1;
-    replicas = peers >= 3 ? 3 : 1;
+    // A server in a cluster names it and gossips the client URLs of the others. Right after the
+    // cluster starts the gossip may not have come: a server that names a cluster is given a
+    // moment to tell of two others before the streams made next are given one replica.
+    const peers = () => (nc.info?.cluster ? 1 + (nc.info.connect_urls?.length ?? 0) : 1);
+    const until = Date.now() + CLUSTER_GOSSIP_WAIT_MS;
+    while (nc.info?.cluster && peers() < 3 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 50));
+    replicas = peers() >= 3 ? 3 : 1;
   }
   let closing: Promise<void> | undefined;
   return {

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connectJetStream, createJetStreamLogStore, type JetStreamConnection, type JetStreamLogStore } from '../../../src/storage/jetstream/index.js';
 import type { RecordInput } from '../../../src/storage/types.js';
-import { skipWithoutNats, startNatsCluster, type NatsCluster } from './nats-server.js';
+import { freePort, skipWithoutNats, startNatsCluster, startNatsServer, type NatsCluster, type NatsServer } from './nats-server.js';
 
 function rec(i: number): RecordInput {
   return { partitionKey: `k${i}`, data: Buffer.from(`v${i}`) };
@@ -94,4 +94,27 @@ describe('JetStream shard log on a 3-node cluster', { skip: skipWithoutNats() },
     );
   });
 
+});
+
+describe('a connection made while a cluster forms', { skip: skipWithoutNats() }, () => {
+  test('waits for the gossip of the other servers and chooses three replicas', async () => {
+    const clientPorts = [await freePort(), await freePort(), await freePort()];
+    const clusterPorts = [await freePort(), await freePort(), await freePort()];
+    const member = (i: number) => ({ name: `f${i + 1}`, clusterPort: clusterPorts[i]!, routes: clusterPorts.filter((_, j) => j !== i) });
+    const servers: NatsServer[] = [];
+    try {
+      servers.push(await startNatsServer(member(0), clientPorts[0]));
+      // The first server is alone when the client connects; the others join a moment later.
+      const connecting = connectJetStream({ servers: [servers[0]!.url], replicas: 0, prefix: 'FORMING' });
+      servers.push(...(await Promise.all([startNatsServer(member(1), clientPorts[1]), startNatsServer(member(2), clientPorts[2])])));
+      const conn = await connecting;
+      try {
+        assert.equal(conn.replicas, 3);
+      } finally {
+        await conn.close();
+      }
+    } finally {
+      await Promise.all(servers.map((s) => s.destroy()));
+    }
+  });
 });
