@@ -7,10 +7,10 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { icebergMetadata, icebergRead } from 'icebird';
 import { removeDir, spawnServer, tempDir, type ChildServer } from '../../helpers/server.js';
-import { ACCOUNT, createChannel, createStream, ROLE, streamArn } from './helpers.js';
+import { ACCOUNT, createChannel, createStream, ROLE, s3Fetch, streamArn } from './helpers.js';
 
 const ARGS = ['--fsync', 'always'];
 const credentials = { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret' };
@@ -25,29 +25,6 @@ function clients(srv: ChildServer): { kinesis: KinesisClient; s3: S3Client } {
   };
 }
 
-/** icebird fetches `s3://b/k` as `https://b.s3.amazonaws.com/k`: served here from the server's S3 endpoint. */
-function s3Fetch(s3: () => S3Client, original: typeof fetch): typeof fetch {
-  return (async (input: string | URL | Request, init?: RequestInit) => {
-    const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
-    const m = /^([^.]+)\.s3\.amazonaws\.com$/.exec(url.hostname);
-    if (!m) return original(input, init);
-    const Bucket = m[1]!;
-    const Key = decodeURIComponent(url.pathname.slice(1));
-    const range = new Headers(init?.headers).get('range') ?? undefined;
-    try {
-      if (init?.method === 'HEAD') {
-        const head = await s3().send(new HeadObjectCommand({ Bucket, Key }));
-        return new Response(null, { status: 200, headers: { 'content-length': String(head.ContentLength ?? 0) } });
-      }
-      const out = await s3().send(new GetObjectCommand({ Bucket, Key, Range: range }));
-      const bytes = await out.Body!.transformToByteArray();
-      return new Response(bytes, { status: range ? 206 : 200, headers: { 'content-length': String(bytes.length) } });
-    } catch (err) {
-      const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? 500;
-      return new Response(String(err), { status });
-    }
-  }) as typeof fetch;
-}
 
 /** Writers putting numbered JSON records until stopped; `acked` holds the ids the stream acknowledged. */
 function load(kinesis: () => KinesisClient, sent: Set<number>, acked: Set<number>, next: { n: number }) {

@@ -12,14 +12,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DescribeChannelCommand, ListChannelsCommand, PutRecordsCommand, UpdateChannelCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
-import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { icebergManifests, icebergMetadata, icebergRead } from 'icebird';
 import { ManualClock } from '../../../src/util/clock.js';
 import { removeDir, tempDir } from '../../helpers/server.js';
 import { readBucket } from '../firehose/helpers.js';
 import { startS3TestServer, type S3TestServer } from '../s3/helpers.js';
-import { ACCOUNT, channelArn, createChannel, createStream, ROLE, streamArn } from './helpers.js';
+import { ACCOUNT, channelArn, createChannel, createStream, ROLE, s3Fetch, streamArn } from './helpers.js';
 
 const START = Date.UTC(2026, 2, 1, 10, 15, 0);
 const FRESHNESS_S = 300;
@@ -49,33 +49,6 @@ async function put(kinesis: KinesisClient, stream: string, records: Buffer[]): P
 
 const jsonRecord = (i: number) => Buffer.from(JSON.stringify({ id: i, note: `record ${i}` }));
 
-/**
- * icebird fetches `s3://b/k` as `https://b.s3.amazonaws.com/k`; this serves those URLs from the
- * server's S3 endpoint (signed, through the S3 client), with the Range header passed on.
- */
-function s3Fetch(s3: () => S3Client): typeof fetch {
-  const original = globalThis.fetch;
-  return (async (input: string | URL | Request, init?: RequestInit) => {
-    const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
-    const m = /^([^.]+)\.s3\.amazonaws\.com$/.exec(url.hostname);
-    if (!m) return original(input, init);
-    const Bucket = m[1]!;
-    const Key = decodeURIComponent(url.pathname.slice(1));
-    const range = new Headers(init?.headers).get('range') ?? undefined;
-    try {
-      if (init?.method === 'HEAD') {
-        const head = await s3().send(new HeadObjectCommand({ Bucket, Key }));
-        return new Response(null, { status: 200, headers: { 'content-length': String(head.ContentLength ?? 0) } });
-      }
-      const out = await s3().send(new GetObjectCommand({ Bucket, Key, Range: range }));
-      const bytes = await out.Body!.transformToByteArray();
-      return new Response(bytes, { status: range ? 206 : 200, headers: { 'content-length': String(bytes.length) } });
-    } catch (err) {
-      const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? 500;
-      return new Response(String(err), { status });
-    }
-  }) as typeof fetch;
-}
 
 /** Advances the clock past the freshness interval once a second until `done` holds. */
 async function when<T>(clock: ManualClock, read: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> {

@@ -5,6 +5,7 @@ import {
   type CreateChannelCommandInput,
   type KinesisClient,
 } from '@aws-sdk/client-kinesis';
+import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 
 export const ACCOUNT = '000000000000';
 export const ROLE = `arn:aws:iam::${ACCOUNT}:role/channel-delivery`;
@@ -39,4 +40,32 @@ export function channelRequest(name: string, stream: string, bucket: string, ext
 
 export async function createChannel(kinesis: KinesisClient, input: CreateChannelCommandInput) {
   return (await kinesis.send(new CreateChannelCommand(input))).ChannelDescription!;
+}
+
+/**
+ * icebird fetches `s3://b/k` as `https://b.s3.amazonaws.com/k`; this serves those URLs from the
+ * server's S3 endpoint (signed, through the S3 client), with the Range header passed on; other
+ * URLs go to `original`.
+ */
+export function s3Fetch(s3: () => S3Client, original: typeof fetch = globalThis.fetch): typeof fetch {
+  return (async (input: string | URL | Request, init?: RequestInit) => {
+    const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
+    const m = /^([^.]+)\.s3\.amazonaws\.com$/.exec(url.hostname);
+    if (!m) return original(input, init);
+    const Bucket = m[1]!;
+    const Key = decodeURIComponent(url.pathname.slice(1));
+    const range = new Headers(init?.headers).get('range') ?? undefined;
+    try {
+      if (init?.method === 'HEAD') {
+        const head = await s3().send(new HeadObjectCommand({ Bucket, Key }));
+        return new Response(null, { status: 200, headers: { 'content-length': String(head.ContentLength ?? 0) } });
+      }
+      const out = await s3().send(new GetObjectCommand({ Bucket, Key, Range: range }));
+      const bytes = await out.Body!.transformToByteArray();
+      return new Response(bytes, { status: range ? 206 : 200, headers: { 'content-length': String(bytes.length) } });
+    } catch (err) {
+      const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? 500;
+      return new Response(String(err), { status });
+    }
+  }) as typeof fetch;
 }
