@@ -6,13 +6,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
-import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { ManualClock } from '../../../src/util/clock.js';
 import type { TestServer } from '../../helpers/server.js';
 import { channelRequest, createChannel, createStream } from '../channels/helpers.js';
 import { readBucket, waitFor } from '../firehose/helpers.js';
-import { startS3TestServer, type S3TestServer } from '../s3/helpers.js';
-import { skipWithoutNats, startCluster, type TestCluster } from './cluster.js';
+import { skipWithoutNats, startClusterWithS3, type ClusterWithS3 } from './cluster.js';
 
 const BUCKET = 'cluster-channel';
 
@@ -22,30 +21,17 @@ async function delivered(s3: S3Client): Promise<number[]> {
 }
 
 describe('channels on two nodes of one JetStream cluster', { skip: skipWithoutNats() }, () => {
-  let target: S3TestServer;
+  let setup: ClusterWithS3;
   let s3: S3Client;
-  let cluster: TestCluster;
   let nodes: TestServer[];
   const clock = new ManualClock(Date.UTC(2026, 5, 1, 12, 0, 0));
-  const savedEnv = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
 
   before(async () => {
-    process.env.AWS_ACCESS_KEY_ID = 'AKIDCLUSTER';
-    process.env.AWS_SECRET_ACCESS_KEY = 'cluster-secret';
-    target = await startS3TestServer();
-    s3 = target.s3Client();
-    await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
-    cluster = await startCluster();
-    nodes = [];
-    for (let i = 0; i < 2; i++) nodes.push(await cluster.node({ s3Endpoint: target.s3Endpoint!, createStreamDelayMs: 0, deleteStreamDelayMs: 0, limits: 'off' }, { clock }));
+    setup = await startClusterWithS3(BUCKET, { createStreamDelayMs: 0, deleteStreamDelayMs: 0, limits: 'off' }, { clock });
+    ({ s3, nodes } = setup);
   });
   after(async () => {
-    await cluster?.destroy();
-    await target?.destroy();
-    if (savedEnv.id === undefined) delete process.env.AWS_ACCESS_KEY_ID;
-    else process.env.AWS_ACCESS_KEY_ID = savedEnv.id;
-    if (savedEnv.secret === undefined) delete process.env.AWS_SECRET_ACCESS_KEY;
-    else process.env.AWS_SECRET_ACCESS_KEY = savedEnv.secret;
+    await setup?.destroy();
   });
 
   it('delivers what either node accepted once, and goes on from the other node when the deliverer stops', async () => {

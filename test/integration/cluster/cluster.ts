@@ -12,6 +12,8 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { JetStreamCatalog, connectJetStream, type JetStreamConnection } from '../../../src/storage/jetstream/index.js';
 import type { Clock } from '../../../src/util/clock.js';
 import { CLI, kinesisClient, removeDir, startTestServer, tempDir, type TestServer } from '../../helpers/server.js';
+import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import { startS3TestServer, type S3TestServer } from '../s3/helpers.js';
 import { startNatsCluster, type NatsCluster } from '../../storage/jetstream/nats-server.js';
 
 export { skipWithoutNats } from '../../storage/jetstream/nats-server.js';
@@ -155,4 +157,45 @@ export async function startCluster(): Promise<TestCluster> {
     },
   };
   return cluster;
+}
+
+/** Two nodes of one cluster that write their objects to one S3 endpoint outside it. */
+export interface ClusterWithS3 {
+  /** The S3 endpoint: a separate embedded server, with `bucket` made. */
+  target: S3TestServer;
+  s3: S3Client;
+  cluster: TestCluster;
+  nodes: TestServer[];
+  destroy(): Promise<void>;
+}
+
+/**
+ * Starts an S3 endpoint, a cluster and two nodes that deliver to it through `--s3-endpoint`. An
+ * external endpoint takes the AWS credentials of the environment: they are set here and put back
+ * by destroy().
+ */
+export async function startClusterWithS3(bucket: string, overrides: Record<string, unknown> = {}, opts: { clock?: Clock } = {}): Promise<ClusterWithS3> {
+  const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+  process.env.AWS_ACCESS_KEY_ID = 'AKIDCLUSTER';
+  process.env.AWS_SECRET_ACCESS_KEY = 'cluster-secret';
+  const target = await startS3TestServer();
+  const s3 = target.s3Client();
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  const cluster = await startCluster();
+  const nodes: TestServer[] = [];
+  for (let i = 0; i < 2; i++) nodes.push(await cluster.node({ s3Endpoint: target.s3Endpoint!, ...overrides }, opts));
+  return {
+    target,
+    s3,
+    cluster,
+    nodes,
+    async destroy() {
+      await cluster.destroy();
+      await target.destroy();
+      if (saved.id === undefined) delete process.env.AWS_ACCESS_KEY_ID;
+      else process.env.AWS_ACCESS_KEY_ID = saved.id;
+      if (saved.secret === undefined) delete process.env.AWS_SECRET_ACCESS_KEY;
+      else process.env.AWS_SECRET_ACCESS_KEY = saved.secret;
+    },
+  };
 }

@@ -6,11 +6,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CreateDeliveryStreamCommand, FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
-import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { TestServer } from '../../helpers/server.js';
 import { readBucket, ROLE, waitFor } from '../firehose/helpers.js';
-import { startS3TestServer, type S3TestServer } from '../s3/helpers.js';
-import { skipWithoutNats, startCluster, type TestCluster } from './cluster.js';
+import { skipWithoutNats, startClusterWithS3, type ClusterWithS3 } from './cluster.js';
 
 const BUCKET = 'cluster-deliveries';
 
@@ -26,32 +25,18 @@ async function delivered(s3: S3Client): Promise<string[]> {
 
 describe('Firehose on two nodes of one JetStream cluster', { skip: skipWithoutNats() }, () => {
   // The nodes write to one S3 endpoint outside the cluster (here a separate embedded server).
-  let target: S3TestServer;
+  let setup: ClusterWithS3;
   let s3: S3Client;
-  let cluster: TestCluster;
   let nodes: TestServer[];
   const clients: FirehoseClient[] = [];
-  const savedEnv = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
 
   before(async () => {
-    // An external S3 endpoint takes the AWS credentials of the environment.
-    process.env.AWS_ACCESS_KEY_ID = 'AKIDCLUSTER';
-    process.env.AWS_SECRET_ACCESS_KEY = 'cluster-secret';
-    target = await startS3TestServer();
-    s3 = target.s3Client();
-    await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
-    cluster = await startCluster();
-    nodes = [];
-    for (let i = 0; i < 2; i++) nodes.push(await cluster.node({ s3Endpoint: target.s3Endpoint!, createDeliveryStreamDelayMs: 0 }));
+    setup = await startClusterWithS3(BUCKET, { createDeliveryStreamDelayMs: 0 });
+    ({ s3, nodes } = setup);
   });
   after(async () => {
     for (const c of clients) c.destroy();
-    await cluster?.destroy();
-    await target?.destroy();
-    if (savedEnv.id === undefined) delete process.env.AWS_ACCESS_KEY_ID;
-    else process.env.AWS_ACCESS_KEY_ID = savedEnv.id;
-    if (savedEnv.secret === undefined) delete process.env.AWS_SECRET_ACCESS_KEY;
-    else process.env.AWS_SECRET_ACCESS_KEY = savedEnv.secret;
+    await setup?.destroy();
   });
 
   it('delivers what either node accepted once, and goes on through the other node when the deliverer stops', async () => {
