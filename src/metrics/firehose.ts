@@ -6,9 +6,9 @@
  */
 import type { MetricRow } from '../storage/catalog.js';
 import type { Clock } from '../util/clock.js';
-import { FIELDS, MinuteBuckets, minuteOf } from './buckets.js';
+import { MinuteBuckets, minuteOf } from './buckets.js';
 import { mergeRow, type MetricsStore } from './store.js';
-import type { MetricPoint } from './recorder.js';
+import { collectFrom, type MetricPoint } from './recorder.js';
 
 /** Where a delivery stream delivers, as Firehose's metric names spell it. */
 export type DeliveryTarget = 'S3' | 'HttpEndpoint' | 'Redshift';
@@ -149,7 +149,7 @@ export class FirehoseMetrics {
     for (const [name, b] of this.streams) {
       b.roll(minute);
       if (all) b.completeNow();
-      if (b.completed.length > 0) rowsOf(firehoseMetricsKey(name), b.drain(), rows);
+      if (b.completed.length > 0) collectFrom(firehoseMetricsKey(name), -1, b.drain(), FIREHOSE_METRICS, rows);
     }
     this.lastFlushMinute = minute;
     if (rows.length > 0) await this.opts.store.append(rows);
@@ -158,12 +158,12 @@ export class FirehoseMetrics {
   /** One metric of a delivery stream, minute by minute in [fromMinute, toMinute]: stored and in memory. */
   async query(name: string, metric: FirehoseMetricName, fromMinute: number, toMinute: number): Promise<MetricPoint[]> {
     await this.flushing;
-    const rows = (await this.opts.store.read(firehoseMetricsKey(name), fromMinute, toMinute)).filter((r) => r.name === metric);
+    const rows = await this.opts.store.read(firehoseMetricsKey(name), fromMinute, toMinute);
     const b = this.streams.get(name);
-    if (b) rowsOf(firehoseMetricsKey(name), [...b.completed, { minute: b.minute, values: b.values }], rows, metric);
+    if (b) collectFrom(firehoseMetricsKey(name), -1, [...b.completed, { minute: b.minute, values: b.values }], FIREHOSE_METRICS, rows);
     const byMinute = new Map<number, MetricRow>();
     for (const r of rows) {
-      if (r.minute < fromMinute || r.minute > toMinute) continue;
+      if (r.name !== metric || r.minute < fromMinute || r.minute > toMinute) continue;
       const have = byMinute.get(r.minute);
       if (have) mergeRow(have, r);
       else byMinute.set(r.minute, { ...r });
@@ -172,15 +172,3 @@ export class FirehoseMetrics {
   }
 }
 
-function rowsOf(key: string, minutes: readonly { minute: number; values: Float64Array }[], rows: MetricRow[], only?: string): void {
-  for (const { minute, values } of minutes) {
-    for (let i = 0; i < FIREHOSE_METRICS.length; i++) {
-      const name = FIREHOSE_METRICS[i]!;
-      if (only !== undefined && name !== only) continue;
-      const o = i * FIELDS;
-      const count = values[o + 1]!;
-      if (count === 0) continue;
-      rows.push({ stream: key, shard: -1, minute, name, sum: values[o]!, count, max: values[o + 2]! });
-    }
-  }
-}

@@ -37,32 +37,7 @@ export function createPrometheusRegistry(
           else for (const [index, b] of m.shards) fn({ stream: m.name, shard: shardLabel(index) }, b);
         }
       };
-      if (isLevel(name)) {
-        new Gauge({
-          name: familyName(scope, name),
-          help,
-          labelNames,
-          registers: [registry],
-          collect() {
-            this.reset();
-            each((labels, b) => {
-              const v = b.level(i);
-              if (v !== undefined) this.set(labels, v);
-            });
-          },
-        });
-      } else {
-        new Counter({
-          name: familyName(scope, name),
-          help,
-          labelNames,
-          registers: [registry],
-          collect() {
-            this.reset();
-            each((labels, b) => this.inc(labels, b.total(i)));
-          },
-        });
-      }
+      defineBucketFamily(registry, { name: familyName(scope, name), help, labelNames, level: isLevel(name), metric: i, each });
     });
   };
   define('stream', STREAM_METRICS);
@@ -110,33 +85,59 @@ export function firehoseFamilyName(name: string): string {
 /** Firehose's metrics by delivery stream: amounts as counters, latency and freshness as gauges. */
 function defineFirehose(registry: Registry, firehose: FirehoseMetrics): void {
   FIREHOSE_METRICS.forEach((name, i) => {
-    const help = `Firehose ${name}`;
-    const labelNames = ['delivery_stream'];
-    if (name.endsWith('.Latency') || name.endsWith('.DataFreshness')) {
-      new Gauge({
-        name: firehoseFamilyName(name),
-        help,
-        labelNames,
-        registers: [registry],
-        collect() {
-          this.reset();
-          for (const [stream, b] of firehose.all()) {
-            const v = b.level(i);
-            if (v !== undefined) this.set({ delivery_stream: stream }, v);
-          }
-        },
-      });
-    } else {
-      new Counter({
-        name: firehoseFamilyName(name),
-        help,
-        labelNames,
-        registers: [registry],
-        collect() {
-          this.reset();
-          for (const [stream, b] of firehose.all()) this.inc({ delivery_stream: stream }, b.total(i));
-        },
-      });
-    }
+    defineBucketFamily(registry, {
+      name: firehoseFamilyName(name),
+      help: `Firehose ${name}`,
+      labelNames: ['delivery_stream'],
+      level: name.endsWith('.Latency') || name.endsWith('.DataFreshness'),
+      metric: i,
+      each: (fn) => {
+        for (const [stream, b] of firehose.all()) fn({ delivery_stream: stream }, b);
+      },
+    });
   });
+}
+
+/**
+ * One family read from minute buckets at each scrape: a level is a gauge (the maximum of the
+ * current minute, or of the last minute that had a sample), an amount a counter (the total).
+ */
+function defineBucketFamily(
+  registry: Registry,
+  f: {
+    name: string;
+    help: string;
+    labelNames: string[];
+    level: boolean;
+    metric: number;
+    each: (fn: (labels: Record<string, string>, b: MinuteBuckets) => void) => void;
+  },
+): void {
+  const { name, help, labelNames, metric, each } = f;
+  if (f.level) {
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        this.reset();
+        each((labels, b) => {
+          const v = b.level(metric);
+          if (v !== undefined) this.set(labels, v);
+        });
+      },
+    });
+  } else {
+    new Counter({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        this.reset();
+        each((labels, b) => this.inc(labels, b.total(metric)));
+      },
+    });
+  }
 }

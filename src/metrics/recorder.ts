@@ -292,7 +292,8 @@ function collect(
   if (b.completed.length > 0) collectFrom(key, shard, b.drain(), names, rows);
 }
 
-function collectFrom(
+/** The rows of completed (or current) minutes: one per metric that had samples in a minute. */
+export function collectFrom(
   key: string,
   shard: number,
   minutes: readonly { minute: number; values: Float64Array }[],
